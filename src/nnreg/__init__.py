@@ -1,0 +1,60 @@
+"""nnreg: 『ニューラルネットワークの正則化と学習の安定化』のための小さな numpy パッケージ。
+
+各章のノートブックはこのパッケージを import して実験します。
+"""
+
+from . import callbacks, checks, datasets, gradcheck, layers, losses, optimizers, regularizers, training
+from .layers import Dense, Dropout, Layer, ReLU, Sigmoid, Tanh
+from .losses import MeanSquaredError, SoftmaxCrossEntropy
+from .model import Sequential, mlp
+from .notebook import glue
+from .optimizers import SGD, AdaGrad, Adam, AdamW, Momentum, RMSprop
+from .regularizers import L1, L2
+from .training import History, accuracy, evaluate, fit
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # nnreg.plotting は matplotlib を読み込むので、使われたときだけ import します。
+    if name == "plotting":
+        import importlib
+
+        return importlib.import_module(".plotting", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "L1",
+    "L2",
+    "SGD",
+    "AdaGrad",
+    "Adam",
+    "AdamW",
+    "Dense",
+    "Dropout",
+    "History",
+    "Layer",
+    "MeanSquaredError",
+    "Momentum",
+    "RMSprop",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "SoftmaxCrossEntropy",
+    "Tanh",
+    "accuracy",
+    "callbacks",
+    "checks",
+    "datasets",
+    "evaluate",
+    "fit",
+    "glue",
+    "gradcheck",
+    "layers",
+    "losses",
+    "mlp",
+    "optimizers",
+    "regularizers",
+    "training",
+]

@@ -1,0 +1,94 @@
+"""データセット（全章）: scikit-learn 同梱の手書き数字と、合成データ。
+
+ダウンロードは一切しません。分割はすべて ``np.random.default_rng(seed)`` で決まります。
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import check_in_unit_interval, check_int
+
+
+@dataclass(frozen=True)
+class Split:
+    """訓練・検証・テストに分けたデータ。X は (N, 64) で [0, 1]、y は int64 のラベル。"""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    image_shape: tuple[int, int] = (8, 8)
+
+    @property
+    def n_classes(self) -> int:
+        return int(max(self.y_train.max(), self.y_val.max(), self.y_test.max()) + 1)
+
+    def __repr__(self) -> str:
+        return (
+            f"Split(訓練 {len(self.y_train)}, 検証 {len(self.y_val)}, テスト {len(self.y_test)}, "
+            f"特徴量 {self.X_train.shape[1]}, クラス {self.n_classes})"
+        )
+
+
+def stratified_indices(y: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """クラスの比率を保って ``y`` から ``n`` 個の添字を非復元抽出します（最大剰余法で丸め）。"""
+    y = np.asarray(y)
+    classes, counts = np.unique(y, return_counts=True)
+    n = check_int(n, "n")
+    if n > len(y):
+        raise ValueError(f"n は {len(y)} 以下を期待しています（受け取った値: {n}）")
+    exact = counts * n / len(y)
+    take = np.floor(exact).astype(int)
+    remainder = n - take.sum()
+    if remainder:
+        order = np.lexsort((classes, -(exact - take)))
+        take[order[:remainder]] += 1
+    chosen = [rng.permutation(np.flatnonzero(y == c))[:k] for c, k in zip(classes, take, strict=True)]
+    return rng.permutation(np.concatenate(chosen))
+
+
+def load_digits(
+    *,
+    n_train: int | None = None,
+    seed: int = 0,
+    val_fraction: float = 0.2,
+    test_fraction: float = 0.2,
+    dtype=np.float64,
+) -> Split:
+    """手書き数字（8×8、1797 枚、10 クラス）を読み込み、層化して 3 分割します。
+
+    まず全体から ``test_fraction`` をテスト、``val_fraction`` を検証に取り、残りを訓練の候補にします。
+    ``n_train`` を与えると、候補からクラス比を保って ``n_train`` 枚だけを訓練に使います
+    （過学習を見せるための小さな訓練集合）。検証・テストは ``n_train`` によらず同じです。
+    """
+    from sklearn.datasets import load_digits as _sk_load_digits
+
+    val_fraction = check_in_unit_interval(val_fraction, "val_fraction")
+    test_fraction = check_in_unit_interval(test_fraction, "test_fraction")
+    if val_fraction + test_fraction >= 1:
+        raise ValueError(
+            "val_fraction + test_fraction は 1 未満を期待しています"
+            f"（受け取った値: {val_fraction} + {test_fraction}）"
+        )
+    data = _sk_load_digits()
+    X = (data.data / 16.0).astype(dtype)
+    y = data.target.astype(np.int64)
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    test_idx = stratified_indices(y, round(n * test_fraction), rng)
+    rest = np.setdiff1d(np.arange(n), test_idx)
+    val_idx = rest[stratified_indices(y[rest], round(n * val_fraction), rng)]
+    pool = np.setdiff1d(rest, val_idx)
+    if n_train is not None:
+        n_train = check_int(n_train, "n_train")
+        if n_train > len(pool):
+            raise ValueError(f"n_train は {len(pool)} 以下を期待しています（受け取った値: {n_train}）")
+        train_idx = pool[stratified_indices(y[pool], n_train, rng)]
+    else:
+        train_idx = rng.permutation(pool)
+    return Split(X[train_idx], y[train_idx], X[val_idx], y[val_idx], X[test_idx], y[test_idx])

@@ -1,0 +1,88 @@
+"""モデル（第0章）: 層を順に並べた ``Sequential``。"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+
+import numpy as np
+
+from ._validation import as_float_array
+from .layers import Layer
+
+
+class Sequential:
+    """層を順に適用するモデル。
+
+    ``parameters()`` / ``gradients()`` は ``"<層の番号>.<名前>"``（例 ``"0.W"``）をキーとし、
+    層が持つ **配列そのもの** を返します。オプティマイザはこの配列をその場で書き換えます。
+    """
+
+    def __init__(self, layers: Iterable[Layer]) -> None:
+        self.layers = list(layers)
+        if not self.layers:
+            raise ValueError("Sequential には 1 つ以上の層を渡してください（受け取った層: 0 個）")
+        for i, layer in enumerate(self.layers):
+            if not (hasattr(layer, "forward") and hasattr(layer, "backward")):
+                raise ValueError(
+                    f"{i} 番目の要素は forward/backward を持つ層を期待しています"
+                    f"（受け取った型: {type(layer).__name__}）"
+                )
+
+    def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
+        for layer in self.layers:
+            x = layer.forward(x, train=train)
+        return x
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        for layer in reversed(self.layers):
+            dy = layer.backward(dy)
+        return dy
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """推論モード（``train=False``）での出力。入力の NaN/inf は拒否します。"""
+        x = as_float_array(x, "x", ndim=2)
+        return self.forward(x, train=False)
+
+    __call__ = forward
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
+
+    def gradients(self) -> dict[str, np.ndarray]:
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.grads.items()}
+
+    def n_parameters(self) -> int:
+        """学習可能なパラメータの総数。"""
+        return int(sum(v.size for v in self.parameters().values()))
+
+    def __repr__(self) -> str:
+        inner = ",\n".join(f"  ({i}) {layer!r}" for i, layer in enumerate(self.layers))
+        return f"Sequential(\n{inner}\n)"
+
+
+def mlp(
+    sizes: list[int] | tuple[int, ...],
+    *,
+    rng: np.random.Generator,
+    activation: type[Layer] | None = None,
+    dropout: float = 0.0,
+    init: str = "he",
+) -> Sequential:
+    """全結合ネットワークを作る近道。``sizes=(64, 100, 10)`` なら Dense-ReLU-Dense。
+
+    ``dropout > 0`` なら各隠れ層の活性化の後に ``Dropout(dropout)`` を挟みます。
+    """
+    from .layers import Dense, Dropout, ReLU
+
+    if len(sizes) < 2:
+        raise ValueError(f"sizes は入力と出力を含む 2 個以上の整数を期待しています（受け取った値: {sizes}）")
+    act = activation or ReLU
+    layers: list[Layer] = []
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
+        layers.append(Dense(a, b, rng=rng, init=init))
+        if i < len(sizes) - 2:
+            layers.append(act())
+            if dropout > 0:
+                layers.append(Dropout(dropout, rng=rng))
+    return Sequential(layers)

@@ -1,0 +1,211 @@
+"""学習ループ（第0章）: すべての章が使う ``fit`` と、その記録 ``History``。"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validation import as_float_array, as_generator, check_int, check_labels
+from .model import Sequential
+
+
+@dataclass
+class History:
+    """エポックごとの記録。エポック番号は 1 から数えます。
+
+    - ``train_loss``: そのエポックのミニバッチ損失の平均（正則化項を含む。学習中のモードで計算）。
+    - ``penalty``: そのうち正則化項の平均（正則化なしなら 0）。
+    - ``train_acc``: ミニバッチ予測の正解率（ラベルが整数のときだけ）。
+    - ``val_loss`` / ``val_acc``: エポック終了時に推論モード（``train=False``）で計算した検証データの値。
+    - ``diverged`` / ``diverged_epoch``: 損失が NaN/inf になって打ち切ったかどうかと、そのエポック。
+    - ``stopped_epoch``: コールバックが学習を止めたエポック（止めなければ None）。
+    """
+
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
+    penalty: list[float] = field(default_factory=list)
+    diverged: bool = False
+    diverged_epoch: int | None = None
+    stopped_epoch: int | None = None
+
+    @property
+    def epochs(self) -> list[int]:
+        return list(range(1, len(self.train_loss) + 1))
+
+    def best_epoch(self, metric: str = "val_loss") -> int:
+        """``metric`` が最良（loss なら最小、acc なら最大）になったエポック（1 始まり）。"""
+        values = getattr(self, metric, None)
+        if not values:
+            raise ValueError(f"History に {metric!r} の記録がありません")
+        arr = np.asarray(values, dtype=float)
+        idx = np.nanargmax(arr) if metric.endswith("acc") else np.nanargmin(arr)
+        return int(idx) + 1
+
+    def summary(self) -> str:
+        """最後のエポックの値を 1 行にまとめた文字列。"""
+        if not self.train_loss:
+            return "記録なし"
+        parts = [f"エポック {len(self.train_loss)}", f"訓練損失 {self.train_loss[-1]:.4f}"]
+        if self.val_loss:
+            parts.append(f"検証損失 {self.val_loss[-1]:.4f}")
+        if self.train_acc:
+            parts.append(f"訓練正解率 {self.train_acc[-1]:.3f}")
+        if self.val_acc:
+            parts.append(f"検証正解率 {self.val_acc[-1]:.3f}")
+        if self.diverged:
+            parts.append(f"発散（エポック {self.diverged_epoch}）")
+        return " / ".join(parts)
+
+    def __repr__(self) -> str:
+        return f"History({self.summary()})"
+
+
+def accuracy(y_pred: np.ndarray, t: np.ndarray) -> float:
+    """ロジット (N, C) と整数ラベル (N,) の正解率。"""
+    y_pred = np.asarray(y_pred)
+    t = check_labels(t, y_pred.shape[1], y_pred.shape[0])
+    return float(np.mean(np.argmax(y_pred, axis=1) == t))
+
+
+def evaluate(model: Sequential, loss, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
+    """推論モードでの (損失, 正解率)。ラベルが整数でなければ正解率は None。"""
+    out = model.predict(X)
+    value = loss.forward(out, y)
+    acc = accuracy(out, y) if _is_label_vector(y) and out.shape[1] > 1 else None
+    return value, acc
+
+
+def _is_label_vector(y: np.ndarray) -> bool:
+    return y.ndim == 1 and y.dtype.kind in "iu"
+
+
+def _check_xy(X, y, name_x: str, name_y: str) -> tuple[np.ndarray, np.ndarray]:
+    X = as_float_array(X, name_x, ndim=2)
+    y = np.asarray(y)
+    if y.shape[:1] != X.shape[:1]:
+        raise ValueError(
+            f"{name_y} の先頭の長さは {name_x} と同じ {X.shape[0]} を期待しています"
+            f"（受け取った形状: {y.shape}）"
+        )
+    if y.dtype.kind == "f":
+        as_float_array(y, name_y)
+    return X, y
+
+
+def fit(
+    model: Sequential,
+    loss,
+    optimizer,
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    *,
+    X_val: np.ndarray | None = None,
+    y_val: np.ndarray | None = None,
+    epochs: int,
+    batch_size: int,
+    regularizer=None,
+    callbacks: Sequence = (),
+    augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
+    rng: np.random.Generator | None = None,
+    progress: bool = False,
+) -> History:
+    """ミニバッチ SGD の学習ループ。
+
+    各エポックで ``rng`` を使って訓練データを非復元抽出でシャッフルし、``batch_size`` ごとに
+    順伝播 → 損失（+ 正則化項）→ 逆伝播 → ``optimizer.step`` を行います。
+    ``augment(X_batch, rng)`` を渡すと、各ミニバッチにデータ拡張を施してから使います。
+
+    損失が NaN/inf になったら、その時点で学習を止め、``History.diverged`` と
+    ``History.diverged_epoch`` に記録し、その旨を表示します（黙って続けることはありません）。
+    """
+    X_train, y_train = _check_xy(X_train, y_train, "X_train", "y_train")
+    if (X_val is None) != (y_val is None):
+        raise ValueError("X_val と y_val は両方とも渡すか、両方とも省略してください")
+    if X_val is not None:
+        X_val, y_val = _check_xy(X_val, y_val, "X_val", "y_val")
+        if X_val.shape[1] != X_train.shape[1]:
+            raise ValueError(
+                f"X_val の特徴量の数は X_train と同じ {X_train.shape[1]} を期待しています"
+                f"（受け取った形状: {X_val.shape}）"
+            )
+    epochs = check_int(epochs, "epochs")
+    batch_size = check_int(batch_size, "batch_size")
+    rng = as_generator(rng)
+    callbacks = list(callbacks)
+    n = X_train.shape[0]
+    with_acc = _is_label_vector(y_train)
+
+    history = History()
+    params = model.parameters()
+    grads = model.gradients()
+    epoch_iter: Iterable[int] = range(1, epochs + 1)
+    if progress:
+        from tqdm.auto import tqdm
+
+        epoch_iter = tqdm(epoch_iter, total=epochs, desc="学習")
+
+    for epoch in epoch_iter:
+        order = rng.permutation(n)
+        total_loss = total_penalty = 0.0
+        n_correct = 0
+        for start in range(0, n, batch_size):
+            idx = order[start : start + batch_size]
+            xb, yb = X_train[idx], y_train[idx]
+            if augment is not None:
+                xb = augment(xb, rng)
+            with np.errstate(over="ignore", invalid="ignore"):
+                out = model.forward(xb, train=True)
+                if not np.all(np.isfinite(out)):
+                    return _diverged(history, epoch, float("nan"))
+                value = loss.forward(out, yb)
+                dout = loss.backward()
+                pen = 0.0
+                if regularizer is not None:
+                    pen = regularizer.penalty(params)
+                    value += pen
+                if not np.isfinite(value):
+                    return _diverged(history, epoch, value)
+                model.backward(dout)
+                if regularizer is not None:
+                    for key, g in regularizer.grad(params).items():
+                        grads[key] += g
+                optimizer.step(params, grads)
+            total_loss += value * len(idx)
+            total_penalty += pen * len(idx)
+            if with_acc:
+                n_correct += int(np.sum(np.argmax(out, axis=1) == yb))
+        history.train_loss.append(total_loss / n)
+        history.penalty.append(total_penalty / n)
+        if with_acc:
+            history.train_acc.append(n_correct / n)
+        if X_val is not None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                out_val = model.forward(X_val, train=False)
+            if not np.all(np.isfinite(out_val)):
+                return _diverged(history, epoch, float("nan"))
+            v_loss = loss.forward(out_val, y_val)
+            v_acc = accuracy(out_val, y_val) if with_acc and out_val.shape[1] > 1 else None
+            history.val_loss.append(v_loss)
+            if v_acc is not None:
+                history.val_acc.append(v_acc)
+        stop = False
+        for cb in callbacks:
+            stop = bool(cb.on_epoch_end(epoch, history, model)) or stop
+        if stop:
+            history.stopped_epoch = epoch
+            break
+    return history
+
+
+def _diverged(history: History, epoch: int, value: float) -> History:
+    history.diverged = True
+    history.diverged_epoch = epoch
+    print(
+        f"学習が発散したため、エポック {epoch} で打ち切りました（損失 = {value}）。"
+        "学習率を下げるなどして、もう一度試してください。"
+    )
+    return history

@@ -1,0 +1,58 @@
+"""Issue #2 の公開 API 契約が import できること。"""
+
+import inspect
+
+import nnreg
+
+
+def test_public_api_names():
+    for name in [
+        "Dense",
+        "ReLU",
+        "Sigmoid",
+        "Tanh",
+        "Dropout",
+        "SoftmaxCrossEntropy",
+        "MeanSquaredError",
+        "Sequential",
+        "SGD",
+        "Momentum",
+        "Adam",
+        "fit",
+        "History",
+    ]:
+        assert hasattr(nnreg, name), name
+    from nnreg.gradcheck import check_layer, numerical_gradient, relative_error  # noqa: F401
+    from nnreg.plotting import plot_history  # noqa: F401
+
+
+def test_fit_signature_matches_contract():
+    params = inspect.signature(nnreg.fit).parameters
+    assert list(params)[:5] == ["model", "loss", "optimizer", "X_train", "y_train"]
+    for kw in [
+        "X_val",
+        "y_val",
+        "epochs",
+        "batch_size",
+        "regularizer",
+        "callbacks",
+        "augment",
+        "rng",
+        "progress",
+    ]:
+        assert params[kw].kind is inspect.Parameter.KEYWORD_ONLY, kw
+
+
+def test_layer_contract(rng=None):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    for layer in [
+        nnreg.Dense(2, 3, rng=rng),
+        nnreg.ReLU(),
+        nnreg.Sigmoid(),
+        nnreg.Tanh(),
+        nnreg.Dropout(0.5, rng=rng),
+    ]:
+        assert isinstance(layer.params, dict) and set(layer.params) == set(layer.grads)
+        assert "0x" not in repr(layer)

@@ -1,0 +1,54 @@
+import numpy as np
+import pytest
+
+from nnreg.datasets import load_digits, stratified_indices
+
+
+def test_digits_split_sizes_and_range():
+    d = load_digits(seed=0)
+    assert len(d.y_train) + len(d.y_val) + len(d.y_test) == 1797
+    assert len(d.y_test) == 359 and len(d.y_val) == 359
+    assert d.X_train.shape[1] == 64
+    assert d.X_train.min() == 0.0 and d.X_train.max() == 1.0
+    assert d.y_train.dtype == np.int64
+    assert d.n_classes == 10
+
+
+def test_digits_splits_are_disjoint():
+    d = load_digits(seed=1)
+    rows = {tuple(r) for r in d.X_test}
+    # 同じ画像が複数ある可能性を避け、添字ではなく件数で確認: 3 分割の合計は元の件数
+    assert len(rows) <= len(d.X_test)
+    allx = np.concatenate([d.X_train, d.X_val, d.X_test])
+    from sklearn.datasets import load_digits as sk
+
+    ref = np.sort((sk().data / 16.0).sum(axis=1))
+    np.testing.assert_allclose(np.sort(allx.sum(axis=1)), ref)
+
+
+def test_digits_deterministic_and_seed_dependent():
+    a, b, c = load_digits(seed=0), load_digits(seed=0), load_digits(seed=1)
+    np.testing.assert_array_equal(a.X_train, b.X_train)
+    assert not np.array_equal(a.y_train, c.y_train)
+
+
+def test_small_training_set_is_stratified_and_keeps_val_test():
+    full = load_digits(seed=0)
+    small = load_digits(n_train=200, seed=0)
+    assert len(small.y_train) == 200
+    counts = np.bincount(small.y_train, minlength=10)
+    assert counts.min() >= 19 and counts.max() <= 21
+    np.testing.assert_array_equal(small.X_val, full.X_val)
+    np.testing.assert_array_equal(small.y_test, full.y_test)
+
+
+def test_stratified_indices_exact_count():
+    y = np.array([0] * 7 + [1] * 3)
+    idx = stratified_indices(y, 5, np.random.default_rng(0))
+    assert len(idx) == 5 and len(set(idx)) == 5
+
+
+@pytest.mark.parametrize("n_train", [0, 5000, 2.0])
+def test_bad_n_train_rejected(n_train):
+    with pytest.raises(ValueError, match="n_train"):
+        load_digits(n_train=n_train)

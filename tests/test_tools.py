@@ -1,0 +1,74 @@
+"""tools/ のスクリプト（学生用ノートブック作成、ビルド検査）と、本の設定ファイルのテスト。"""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_make_student_strips_solutions_and_outputs():
+    mod = _load("make_student")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("```{exercise} 問題\n:label: ex\n```"),
+        nbformat.v4.new_markdown_cell("```{solution-start} ex\n:class: dropdown\n```\n解説です。"),
+        nbformat.v4.new_code_cell("x = 1\n### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION\nprint(x)"),
+        nbformat.v4.new_markdown_cell("```{solution-end}\n```"),
+        nbformat.v4.new_code_cell("check(answer)"),
+    ]
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", text="1\n")]
+    nb.cells[2].execution_count = 3
+    out = mod.strip_solutions(nb)
+    sources = [c.source for c in out.cells]
+    assert not any("answer = 42" in s or "解説" in s for s in sources)
+    assert "# ここにコードを書いてください" in sources[1] and "print(x)" in sources[1]
+    assert all(c.outputs == [] and c.execution_count is None for c in out.cells if c.cell_type == "code")
+    assert len(out.cells) == 3
+
+
+def test_every_book_notebook_has_balanced_solution_markers():
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            src = "".join(cell["source"])
+            assert src.count("### BEGIN SOLUTION") == src.count("### END SOLUTION"), path.name
+
+
+def test_toc_lists_every_notebook_and_page():
+    toc = _load("check_build").toc_files(ROOT)
+    for page in toc:
+        assert (ROOT / f"{page}.ipynb").exists() or (ROOT / f"{page}.md").exists(), page
+    listed = set(toc)
+    for path in (ROOT / "book").glob("*.ipynb"):
+        assert f"book/{path.stem}" in listed, f"{path.name} が _toc.yml にありません"
+
+
+def test_config_has_japanese_and_strict_execution():
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    assert cfg["language"] == "ja"
+    assert cfg["sphinx"]["config"]["language"] == "ja"
+    assert cfg["execute"]["stderr_output"] == "warn"
+    assert cfg["execute"]["execute_notebooks"] in {"force", "cache"}
+    assert "sphinx_exercise" in cfg["sphinx"]["extra_extensions"]
+
+
+@pytest.mark.parametrize(
+    "workflow", sorted((ROOT / ".github" / "workflows").glob("*.yml")), ids=lambda p: p.name
+)
+def test_workflows_are_valid_yaml(workflow):
+    data = yaml.safe_load(workflow.read_text(encoding="utf-8"))
+    assert data.get("jobs")
+    text = workflow.read_text(encoding="utf-8")
+    assert "make test" in text or "make book" in text
