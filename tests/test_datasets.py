@@ -52,3 +52,26 @@ def test_stratified_indices_exact_count():
 def test_bad_n_train_rejected(n_train):
     with pytest.raises(ValueError, match="n_train"):
         load_digits(n_train=n_train)
+
+
+def test_sine_regression_is_deterministic_and_noisy():
+    from nnreg.datasets import make_sine_regression
+
+    x1, y1 = make_sine_regression(50, noise=0.1, seed=3)
+    x2, y2 = make_sine_regression(50, noise=0.1, seed=3)
+    np.testing.assert_array_equal(x1, x2)
+    np.testing.assert_array_equal(y1, y2)
+    resid = y1 - np.sin(np.pi * x1)
+    assert 0.05 < resid.std() < 0.15
+    x0, y0 = make_sine_regression(20, noise=0.0, seed=0)
+    np.testing.assert_allclose(y0, np.sin(np.pi * x0))
+    with pytest.raises(ValueError, match="noise"):
+        make_sine_regression(5, noise=-1)
+
+
+def test_polynomial_features():
+    from nnreg.datasets import polynomial_features
+
+    np.testing.assert_allclose(polynomial_features(np.array([2.0, -1.0]), 3), [[2, 4, 8], [-1, 1, -1]])
+    with pytest.raises(ValueError, match=r"\(n,\)"):
+        polynomial_features(np.zeros((2, 2)), 2)

@@ -92,3 +92,28 @@ def load_digits(
     else:
         train_idx = rng.permutation(pool)
     return Split(X[train_idx], y[train_idx], X[val_idx], y[val_idx], X[test_idx], y[test_idx])
+
+
+def make_sine_regression(
+    n: int, *, noise: float = 0.2, seed: int = 0, x_range: tuple[float, float] = (-1.0, 1.0)
+) -> tuple[np.ndarray, np.ndarray]:
+    """1 次元の回帰データ ``y = sin(π x) + ノイズ`` を作ります（第1・2章の多項式回帰用）。
+
+    戻り値は ``x``（形状 (n,)、昇順ではなく一様乱数）と ``y``（形状 (n,)）。
+    """
+    n = check_int(n, "n")
+    if not np.isfinite(noise) or noise < 0:
+        raise ValueError(f"noise は 0 以上の有限の値を期待しています（受け取った値: {noise}）")
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(x_range[0], x_range[1], size=n)
+    y = np.sin(np.pi * x) + noise * rng.standard_normal(n)
+    return x, y
+
+
+def polynomial_features(x: np.ndarray, degree: int) -> np.ndarray:
+    """``[x, x², …, x^degree]`` を列に並べた (n, degree) の行列（定数項はバイアスが担います）。"""
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 1:
+        raise ValueError(f"x は形状 (n,) を期待しています（受け取った形状: {x.shape}）")
+    degree = check_int(degree, "degree")
+    return x[:, None] ** np.arange(1, degree + 1)
