@@ -11,7 +11,6 @@ JOBS   ?= 2
 BUILD_FLAGS := --all -W -n --keep-going
 
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
-export MPLBACKEND := Agg
 
 .PHONY: book test lint unit nbval build-check venv student clean help
 
