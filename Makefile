@@ -34,8 +34,8 @@ book: $(STAMP)
 	@echo "本ができました: $(CURDIR)/_build/html/index.html"
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests tools book
-	$(BIN)/ruff format --check src tests tools book
+	$(BIN)/ruff check src tests tools book benchmarks
+	$(BIN)/ruff format --check src tests tools book benchmarks
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q -n $(JOBS) tests

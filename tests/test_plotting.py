@@ -18,8 +18,7 @@ def test_plot_history_colors_and_best_marker():
     lines = {line.get_label(): line for line in ax_loss.get_lines()}
     assert matplotlib.colors.to_hex(lines["訓練"].get_color()) == matplotlib.colors.to_hex("C0")
     assert matplotlib.colors.to_hex(lines["検証"].get_color()) == matplotlib.colors.to_hex("C1")
-    vlines = [line for line in ax_loss.get_lines() if line.get_label().startswith("_")]
-    assert vlines and vlines[0].get_xdata()[0] == 2
+    assert lines["検証損失が最小"].get_xdata()[0] == 2
     assert ax_acc.get_ylabel() == "正解率"
     plt.close(fig)
 

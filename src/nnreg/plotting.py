@@ -9,6 +9,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import matplotlib_fontja  # noqa: F401  （日本語フォントを登録する副作用のために import）
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 TRAIN_COLOR = "C0"
 VAL_COLOR = "C1"
@@ -47,7 +48,8 @@ def plot_history(
             ax.plot(range(1, len(val) + 1), val, color=VAL_COLOR, label=f"検証{label_suffix}")
         if mark_best and history.val_loss:
             best = history.best_epoch("val_loss")
-            ax.axvline(best, color="gray", linestyle="--", linewidth=1)
+            ax.axvline(best, color="gray", linestyle="--", linewidth=1, label="検証損失が最小")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("エポック")
         ax.set_ylabel(_LABELS.get(m, m))
         ax.grid(alpha=0.3)
