@@ -4,7 +4,7 @@
 """
 
 from . import callbacks, checks, datasets, gradcheck, layers, losses, optimizers, regularizers, training
-from .layers import Dense, Dropout, Layer, ReLU, Sigmoid, Tanh
+from .layers import BatchNorm, Dense, Dropout, Layer, LayerNorm, ReLU, Sigmoid, Tanh
 from .losses import MeanSquaredError, SoftmaxCrossEntropy
 from .model import Sequential, mlp
 from .notebook import glue
@@ -31,10 +31,12 @@ __all__ = [
     "AdaGrad",
     "Adam",
     "AdamW",
+    "BatchNorm",
     "Dense",
     "Dropout",
     "History",
     "Layer",
+    "LayerNorm",
     "MeanSquaredError",
     "Momentum",
     "RMSprop",

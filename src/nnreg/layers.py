@@ -187,3 +187,115 @@ class Dropout(Layer):
 
     def __repr__(self) -> str:
         return f"Dropout(rate={self.rate})"
+
+
+def _check_features(x: np.ndarray, n_features: int, name: str) -> np.ndarray:
+    x = np.asarray(x)
+    if x.ndim != 2 or x.shape[1] != n_features:
+        raise ValueError(
+            f"{name} の入力は形状 (N, {n_features}) を期待しています（受け取った形状: {x.shape}）"
+        )
+    return x
+
+
+def _normalize_backward(dxhat: np.ndarray, xhat: np.ndarray, inv_std: np.ndarray, axis: int) -> np.ndarray:
+    """``x̂ = (x - μ)/σ``（μ, σ は axis 方向の平均と標準偏差）の逆伝播。
+
+    ``dx = (1/m)·(1/σ)·(m·dx̂ - Σdx̂ - x̂·Σ(dx̂ ⊙ x̂))``（和は axis 方向、m はその要素数）。
+    """
+    m = xhat.shape[axis]
+    s1 = dxhat.sum(axis=axis, keepdims=True)
+    s2 = (dxhat * xhat).sum(axis=axis, keepdims=True)
+    return inv_std * (m * dxhat - s1 - xhat * s2) / m
+
+
+class BatchNorm(Layer):
+    """バッチ正規化（第4章）。特徴量ごとに、ミニバッチの平均と分散で標準化してから ``γ x̂ + β``。
+
+    訓練時（``train=True``）はミニバッチの統計量を使い、移動平均 ``running_mean``/``running_var`` を
+    ``running ← momentum·running + (1 - momentum)·batch`` で更新します（分散は標本分散 1/N）。
+    推論時は移動平均を使うので、出力はバッチの中身に依存しません。
+
+    注意: ``momentum`` は「古い値の重み」です（Keras と同じ）。PyTorch の ``momentum=0.1`` は
+    「新しい値の重み」なので、本書の ``momentum=0.9`` に当たります。
+    """
+
+    def __init__(self, n_features: int, momentum: float = 0.9, eps: float = 1e-5) -> None:
+        super().__init__()
+        from ._validation import check_positive
+
+        self.n_features = check_int(n_features, "n_features")
+        self.momentum = check_in_unit_interval(momentum, "momentum")
+        self.eps = check_positive(eps, "eps")
+        self.params = {"gamma": np.ones(n_features), "beta": np.zeros(n_features)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.running_mean = np.zeros(n_features)
+        self.running_var = np.ones(n_features)
+        self._cache: tuple[np.ndarray, np.ndarray, int] | None = None
+
+    def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
+        x = _check_features(x, self.n_features, "BatchNorm")
+        if train:
+            if x.shape[0] < 2:
+                raise ValueError(
+                    "BatchNorm の訓練時はバッチサイズ 2 以上を期待しています"
+                    f"（受け取った形状: {x.shape}）。1 サンプルでは分散が 0 になります"
+                )
+            mu = x.mean(axis=0)
+            var = x.var(axis=0)
+            self.running_mean = self.momentum * self.running_mean + (1 - self.momentum) * mu
+            self.running_var = self.momentum * self.running_var + (1 - self.momentum) * var
+        else:
+            mu, var = self.running_mean, self.running_var
+        inv_std = 1.0 / np.sqrt(var + self.eps)
+        xhat = (x - mu) * inv_std
+        self._cache = (xhat, inv_std, bool(train))
+        return self.params["gamma"] * xhat + self.params["beta"]
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        self._check_backward_ready(self._cache)
+        xhat, inv_std, train = self._cache
+        self.grads["gamma"][...] = (dy * xhat).sum(axis=0)
+        self.grads["beta"][...] = dy.sum(axis=0)
+        dxhat = dy * self.params["gamma"]
+        if not train:  # 推論時は統計量が定数
+            return dxhat * inv_std
+        return _normalize_backward(dxhat, xhat, inv_std, axis=0)
+
+    def __repr__(self) -> str:
+        return f"BatchNorm({self.n_features}, momentum={self.momentum}, eps={self.eps})"
+
+
+class LayerNorm(Layer):
+    """レイヤー正規化（第4章）。サンプルごとに、特徴量方向の平均と分散で標準化してから ``γ x̂ + β``。
+
+    統計量は 1 サンプルの中だけで計算するので、訓練時と推論時で同じ計算になり、バッチサイズにも依存しません。
+    """
+
+    def __init__(self, n_features: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        from ._validation import check_positive
+
+        self.n_features = check_int(n_features, "n_features")
+        self.eps = check_positive(eps, "eps")
+        self.params = {"gamma": np.ones(n_features), "beta": np.zeros(n_features)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._cache: tuple[np.ndarray, np.ndarray] | None = None
+
+    def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
+        x = _check_features(x, self.n_features, "LayerNorm")
+        mu = x.mean(axis=1, keepdims=True)
+        inv_std = 1.0 / np.sqrt(x.var(axis=1, keepdims=True) + self.eps)
+        xhat = (x - mu) * inv_std
+        self._cache = (xhat, inv_std)
+        return self.params["gamma"] * xhat + self.params["beta"]
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        self._check_backward_ready(self._cache)
+        xhat, inv_std = self._cache
+        self.grads["gamma"][...] = (dy * xhat).sum(axis=0)
+        self.grads["beta"][...] = dy.sum(axis=0)
+        return _normalize_backward(dy * self.params["gamma"], xhat, inv_std, axis=1)
+
+    def __repr__(self) -> str:
+        return f"LayerNorm({self.n_features}, eps={self.eps})"
