@@ -75,3 +75,41 @@ def test_polynomial_features():
     np.testing.assert_allclose(polynomial_features(np.array([2.0, -1.0]), 3), [[2, 4, 8], [-1, 1, -1]])
     with pytest.raises(ValueError, match=r"\(n,\)"):
         polynomial_features(np.zeros((2, 2)), 2)
+
+
+def test_spurious_pixels_follow_labels_and_copy():
+    from nnreg.datasets import add_spurious_pixels
+
+    X = np.zeros((4, 64))
+    y = np.array([0, 1, 1, 2])
+    out = add_spurious_pixels(X, y, [0, 7, 63], value=0.9)
+    assert X.sum() == 0.0  # 元の配列はそのまま
+    np.testing.assert_array_equal(np.argmax(out, axis=1), [0, 7, 7, 63])
+    np.testing.assert_allclose(out.sum(axis=1), 0.9)
+
+
+def test_spurious_pixels_fraction_is_random_but_reproducible():
+    from nnreg.datasets import add_spurious_pixels
+
+    X, y = np.zeros((2000, 64)), np.zeros(2000, dtype=np.int64)
+    a = add_spurious_pixels(X, y, [5], fraction=0.3, rng=np.random.default_rng(1))
+    b = add_spurious_pixels(X, y, [5], fraction=0.3, rng=np.random.default_rng(1))
+    np.testing.assert_array_equal(a, b)
+    assert 0.26 < a[:, 5].mean() < 0.34
+
+
+@pytest.mark.parametrize(
+    ("pixels", "kwargs", "match"),
+    [
+        ([0, 1], {}, "全クラス分"),
+        ([0, 1, 64], {}, "64 未満"),
+        ([0, 1, 2], {"fraction": 0.5}, "rng"),
+        ([0.0, 1.0, 2.0], {}, "整数"),
+        ([0, 1, 2], {"fraction": 1.5}, "fraction"),
+    ],
+)
+def test_spurious_pixels_errors(pixels, kwargs, match):
+    from nnreg.datasets import add_spurious_pixels
+
+    with pytest.raises(ValueError, match=match):
+        add_spurious_pixels(np.zeros((3, 64)), np.array([0, 1, 2]), pixels, **kwargs)

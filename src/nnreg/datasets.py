@@ -117,3 +117,56 @@ def polynomial_features(x: np.ndarray, degree: int) -> np.ndarray:
         raise ValueError(f"x は形状 (n,) を期待しています（受け取った形状: {x.shape}）")
     degree = check_int(degree, "degree")
     return x[:, None] ** np.arange(1, degree + 1)
+
+
+def add_spurious_pixels(
+    X: np.ndarray,
+    y: np.ndarray,
+    pixels,
+    *,
+    value: float = 1.0,
+    fraction: float = 1.0,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
+    """ラベルと相関する「シミ」（見せかけの特徴）を画像に書き込んだコピーを返します（第1章）。
+
+    ラベル ``c`` の画像では、画素 ``pixels[c]``（平らにした画像での添字）の値を ``value`` にします。
+    ``fraction < 1`` なら、各画像を ``rng`` で確率 ``fraction`` で選び、選んだ画像にだけシミを付けます
+    （シミとラベルの相関の強さを変える実験用）。元の ``X`` は書き換えません。
+    """
+    X = np.array(X, dtype=np.float64)  # コピー
+    if X.ndim != 2:
+        raise ValueError(f"X は 2 次元配列 (N, 画素数) を期待しています（受け取った形状: {X.shape}）")
+    y = np.asarray(y)
+    if y.shape != (len(X),) or y.dtype.kind not in "iu":
+        raise ValueError(
+            f"y は長さ {len(X)} の整数ラベルを期待しています（受け取った形状: {y.shape}, dtype: {y.dtype}）"
+        )
+    pixels = np.asarray(pixels)
+    if pixels.ndim != 1 or pixels.dtype.kind not in "iu":
+        raise ValueError(
+            f"pixels はクラスごとの画素の添字（整数の列）を期待しています（受け取った値: {pixels!r}）"
+        )
+    if len(y) and y.max() >= len(pixels):
+        raise ValueError(
+            f"pixels はラベル 0〜{int(y.max())} の全クラス分（{int(y.max()) + 1} 個以上）を期待しています"
+            f"（受け取った個数: {len(pixels)}）"
+        )
+    if pixels.size and (pixels.min() < 0 or pixels.max() >= X.shape[1]):
+        raise ValueError(
+            f"pixels の添字は 0 以上 {X.shape[1]} 未満を期待しています"
+            f"（受け取った範囲: {int(pixels.min())}〜{int(pixels.max())}）"
+        )
+    fraction = check_in_unit_interval(fraction, "fraction", closed_right=True)
+    if fraction < 1.0:
+        if not isinstance(rng, np.random.Generator):
+            raise ValueError(
+                "fraction < 1 のときは、シミを付ける画像を選ぶ rng（np.random.Generator）を渡してください"
+                f"（受け取った型: {type(rng).__name__}）"
+            )
+        chosen = rng.random(len(X)) < fraction
+    else:
+        chosen = np.ones(len(X), dtype=bool)
+    rows = np.flatnonzero(chosen)
+    X[rows, pixels[y[rows]]] = value
+    return X
