@@ -75,3 +75,84 @@ def test_polynomial_features():
     np.testing.assert_allclose(polynomial_features(np.array([2.0, -1.0]), 3), [[2, 4, 8], [-1, 1, -1]])
     with pytest.raises(ValueError, match=r"\(n,\)"):
         polynomial_features(np.zeros((2, 2)), 2)
+
+
+def test_spurious_pixels_follow_labels_and_copy():
+    from nnreg.datasets import add_spurious_pixels
+
+    X = np.zeros((4, 64))
+    y = np.array([0, 1, 1, 2])
+    out = add_spurious_pixels(X, y, [0, 7, 63], value=0.9)
+    assert X.sum() == 0.0  # 元の配列はそのまま
+    np.testing.assert_array_equal(np.argmax(out, axis=1), [0, 7, 7, 63])
+    np.testing.assert_allclose(out.sum(axis=1), 0.9)
+
+
+def test_spurious_pixels_dict_marks_only_listed_labels():
+    from nnreg.datasets import add_spurious_pixels
+
+    X = np.full((3, 16), 0.5)
+    out = add_spurious_pixels(X, np.array([1, 0, 1]), {1: [2, 5, 9]})
+    np.testing.assert_array_equal(out[1], X[1])  # ラベル 0 はシミなし
+    for i in (0, 2):
+        np.testing.assert_array_equal(np.flatnonzero(out[i] == 1.0), [2, 5, 9])
+        assert np.sum(out[i] == 0.5) == 13
+
+
+def test_spurious_pixels_fraction_is_random_but_reproducible():
+    from nnreg.datasets import add_spurious_pixels
+
+    X, y = np.zeros((2000, 64)), np.zeros(2000, dtype=np.int64)
+    a = add_spurious_pixels(X, y, [5], fraction=0.3, rng=np.random.default_rng(1))
+    b = add_spurious_pixels(X, y, [5], fraction=0.3, rng=np.random.default_rng(1))
+    np.testing.assert_array_equal(a, b)
+    assert 0.26 < a[:, 5].mean() < 0.34
+
+
+@pytest.mark.parametrize(
+    ("pixels", "kwargs", "match"),
+    [
+        ([0, 1, 64], {}, "64 未満"),
+        ({0: [-1]}, {}, "0 以上"),
+        ([0, 1, 2], {"fraction": 0.5}, "rng"),
+        ({0: 1.5}, {}, "整数"),
+        ([0, 1, 2], {"fraction": 1.5}, "fraction"),
+    ],
+)
+def test_spurious_pixels_errors(pixels, kwargs, match):
+    from nnreg.datasets import add_spurious_pixels
+
+    with pytest.raises(ValueError, match=match):
+        add_spurious_pixels(np.zeros((3, 64)), np.array([0, 1, 2]), pixels, **kwargs)
+
+
+def test_corrupt_labels_flips_the_requested_fraction_to_wrong_classes():
+    from nnreg.datasets import corrupt_labels
+
+    y = np.tile(np.arange(10), 500)
+    noisy = corrupt_labels(y, 0.3, n_classes=10, rng=np.random.default_rng(0))
+    again = corrupt_labels(y, 0.3, n_classes=10, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(noisy, again)
+    assert 0.27 < np.mean(noisy != y) < 0.33
+    # すり替え先は元以外の 9 クラスにほぼ均等
+    counts = np.bincount((noisy - y)[noisy != y] % 10, minlength=10)
+    assert counts[0] == 0 and counts[1:].min() > 0.7 * counts[1:].mean()
+    np.testing.assert_array_equal(corrupt_labels(y, 0.0, n_classes=10, rng=np.random.default_rng(1)), y)
+    assert np.all(corrupt_labels(y, 1.0, n_classes=10, rng=np.random.default_rng(1)) != y)
+
+
+@pytest.mark.parametrize(
+    ("y", "kwargs", "match"),
+    [
+        (np.array([0, 10]), {}, "10 未満"),
+        (np.array([0.0, 1.0]), {}, "整数ラベル"),
+        (np.array([0, 1]), {"fraction": 2.0}, "fraction"),
+        (np.array([0, 1]), {"rng": 0}, "Generator"),
+    ],
+)
+def test_corrupt_labels_errors(y, kwargs, match):
+    from nnreg.datasets import corrupt_labels
+
+    args = {"fraction": 0.5, "n_classes": 10, "rng": np.random.default_rng(0)} | kwargs
+    with pytest.raises(ValueError, match=match):
+        corrupt_labels(y, args.pop("fraction"), **args)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,3 +118,82 @@ def polynomial_features(x: np.ndarray, degree: int) -> np.ndarray:
         raise ValueError(f"x は形状 (n,) を期待しています（受け取った形状: {x.shape}）")
     degree = check_int(degree, "degree")
     return x[:, None] ** np.arange(1, degree + 1)
+
+
+def add_spurious_pixels(
+    X: np.ndarray,
+    y: np.ndarray,
+    pixels: Mapping[int, int | Sequence[int]] | Sequence[int | Sequence[int]],
+    *,
+    value: float = 1.0,
+    fraction: float = 1.0,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
+    """ラベルと相関する「シミ」（見せかけの特徴）を画像に書き込んだコピーを返します（第1章）。
+
+    ``pixels`` は「ラベル → シミにする画素の添字（平らにした画像での添字。1 個または複数）」の対応です。
+    辞書 ``{1: [16, 24]}`` ならラベル 1 の画像だけに、列 ``[p0, p1, …]`` ならラベル c の画像に ``p_c`` を
+    付けます。シミの画素の値は ``value`` にします。辞書に無いラベルの画像はそのままです。
+    ``fraction < 1`` なら、各画像を ``rng`` で確率 ``fraction`` で選び、選んだ画像にだけシミを付けます
+    （シミとラベルの相関の強さを変える実験用）。元の ``X`` は書き換えません。
+    """
+    X = np.array(X, dtype=np.float64)  # コピー
+    if X.ndim != 2:
+        raise ValueError(f"X は 2 次元配列 (N, 画素数) を期待しています（受け取った形状: {X.shape}）")
+    y = np.asarray(y)
+    if y.shape != (len(X),) or y.dtype.kind not in "iu":
+        raise ValueError(
+            f"y は長さ {len(X)} の整数ラベルを期待しています（受け取った形状: {y.shape}, dtype: {y.dtype}）"
+        )
+    items = pixels.items() if isinstance(pixels, Mapping) else enumerate(pixels)
+    stains: dict[int, np.ndarray] = {}
+    for label, pix in items:
+        arr = np.atleast_1d(np.asarray(pix))
+        if arr.ndim != 1 or arr.dtype.kind not in "iu":
+            raise ValueError(
+                f"ラベル {label} のシミは画素の添字（整数またはその列）を期待しています（受け取った値: {pix!r}）"
+            )
+        if arr.size and (arr.min() < 0 or arr.max() >= X.shape[1]):
+            raise ValueError(
+                f"ラベル {label} のシミの画素の添字は 0 以上 {X.shape[1]} 未満を期待しています"
+                f"（受け取った範囲: {int(arr.min())}〜{int(arr.max())}）"
+            )
+        stains[int(label)] = arr
+    fraction = check_in_unit_interval(fraction, "fraction", closed_right=True)
+    if fraction < 1.0:
+        if not isinstance(rng, np.random.Generator):
+            raise ValueError(
+                "fraction < 1 のときは、シミを付ける画像を選ぶ rng（np.random.Generator）を渡してください"
+                f"（受け取った型: {type(rng).__name__}）"
+            )
+        chosen = rng.random(len(X)) < fraction
+    else:
+        chosen = np.ones(len(X), dtype=bool)
+    for label, arr in stains.items():
+        X[np.ix_(chosen & (y == label), arr)] = value
+    return X
+
+
+def corrupt_labels(y: np.ndarray, fraction: float, *, n_classes: int, rng: np.random.Generator) -> np.ndarray:
+    """各ラベルを確率 ``fraction`` で「別のクラス」にすり替えたコピーを返します（ラベルノイズ、第1章）。
+
+    すり替え先は元のクラス以外の ``n_classes - 1`` 個から一様に選ぶので、選ばれたラベルは必ず間違いになります。
+    """
+    y = np.asarray(y)
+    n_classes = check_int(n_classes, "n_classes", minimum=2)
+    if y.ndim != 1 or y.dtype.kind not in "iu":
+        raise ValueError(
+            f"y は整数ラベルの 1 次元配列を期待しています（受け取った形状: {y.shape}, dtype: {y.dtype}）"
+        )
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        raise ValueError(
+            f"y のラベルは 0 以上 {n_classes} 未満を期待しています（受け取った範囲: {int(y.min())}〜{int(y.max())}）"
+        )
+    fraction = check_in_unit_interval(fraction, "fraction", closed_right=True)
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(
+            f"rng には np.random.Generator を渡してください（受け取った型: {type(rng).__name__}）"
+        )
+    flip = rng.random(len(y)) < fraction
+    offset = rng.integers(1, n_classes, size=len(y))  # 1〜C-1 だけずらす = 必ず別のクラス
+    return np.where(flip, (y + offset) % n_classes, y).astype(np.int64)
