@@ -6,7 +6,7 @@ import pytest
 import nnreg
 from nnreg.gradcheck import check_model
 from nnreg.optimizers import ProximalSGD
-from nnreg.regularizers import L1, L2, is_weight, soft_threshold, weight_norm
+from nnreg.regularizers import L1, L2, WeightNormRecorder, is_weight, soft_threshold, weight_norm
 
 
 def _params():
@@ -268,3 +268,27 @@ def test_subgradient_oscillates_but_prox_reaches_exact_zero():
 def test_proximal_sgd_rejects_bad_l1(l1):
     with pytest.raises(ValueError, match="lam"):
         ProximalSGD(0.1, l1=l1)
+
+
+def test_weight_norm_recorder_records_each_epoch(rng):
+    model = _tiny_model(rng)
+    x = rng.standard_normal((10, 4))
+    t = rng.integers(0, 3, size=10)
+    rec = WeightNormRecorder()
+    # λ を大きくして、1 ステップごとの減衰 (1 - 2ηλ) = 0.9 倍が L0 の勾配より支配的になるようにする
+    n0 = weight_norm(model.parameters())
+    nnreg.fit(
+        model,
+        nnreg.SoftmaxCrossEntropy(),
+        nnreg.SGD(0.1),
+        x,
+        t,
+        epochs=3,
+        batch_size=10,
+        regularizer=L2(0.5),
+        callbacks=[rec],
+        rng=rng,
+    )
+    assert len(rec.norms) == 3
+    assert rec.norms[-1] == pytest.approx(weight_norm(model.parameters()), rel=1e-15)
+    assert rec.norms[0] < n0 and rec.norms[2] < rec.norms[1] < rec.norms[0]

@@ -85,3 +85,20 @@ def soft_threshold(v: np.ndarray, threshold: float) -> np.ndarray:
 def weight_norm(params: dict[str, np.ndarray]) -> float:
     """重み行列全体の L2 ノルム ``sqrt(Σ_W ‖W‖²)``。"""
     return float(np.sqrt(sum(np.sum(v * v) for k, v in params.items() if is_weight(k))))
+
+
+class WeightNormRecorder:
+    """``fit`` のコールバック: 各エポックの終わりに :func:`weight_norm` を ``norms`` に記録します。
+
+    ``norms[0]`` は 1 エポック目の終わりの値です。学習を止めることはありません。
+    """
+
+    def __init__(self) -> None:
+        self.norms: list[float] = []
+
+    def on_epoch_end(self, epoch: int, history, model) -> bool:
+        self.norms.append(weight_norm(model.parameters()))
+        return False
+
+    def __repr__(self) -> str:
+        return f"WeightNormRecorder({len(self.norms)} エポック分)"
