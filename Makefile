@@ -11,6 +11,10 @@ JOBS   ?= 2
 BUILD_FLAGS := --all -W -n --keep-going
 
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# 2 コアの機械で nbval を 2 並列にするので、BLAS のスレッドは 1 本に（奪い合うと数倍遅くなる）
+export OPENBLAS_NUM_THREADS := 1
+export OMP_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
 
 .PHONY: book test lint unit nbval build-check venv student clean help
 

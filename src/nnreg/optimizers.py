@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import check_in_unit_interval, check_nonnegative, check_positive
-from .regularizers import is_weight
+from .regularizers import L1, is_weight
 
 
 class Optimizer:
@@ -48,6 +48,28 @@ class SGD(Optimizer):
 
     def _update(self, key, p, g, s) -> None:
         p -= self.lr * g
+
+
+class ProximalSGD(Optimizer):
+    """L1 正則化のための近接勾配法（ISTA）の SGD（第2章）。
+
+    まず ``p ← p - lr·g``（g は L1 を含まない損失の勾配）、次に重み行列（:func:`nnreg.regularizers.is_weight`）
+    にだけソフトしきい値処理 ``p ← sign(p)·max(|p| - lr·l1, 0)`` を施します。
+    劣勾配 ``l1·sign(W)`` を足す SGD と違い、小さな重みは **ちょうど 0** になり、そこに留まります。
+    ``fit`` には ``regularizer`` を渡さずに使います（渡すと L1 を二重に掛けることになります）。
+    """
+
+    def __init__(self, lr: float, l1: float) -> None:
+        super().__init__(lr)
+        self.l1 = L1(l1)
+
+    def _update(self, key, p, g, s) -> None:
+        p -= self.lr * g
+        if is_weight(key):
+            self.l1.prox({key: p}, self.lr)
+
+    def __repr__(self) -> str:
+        return f"ProximalSGD(lr={self.lr}, l1={self.l1.lam})"
 
 
 class Momentum(Optimizer):
