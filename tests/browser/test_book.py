@@ -1,0 +1,167 @@
+"""ビルドした本を実ブラウザで開いて確かめるテスト（make browser）。
+
+目次のすべてのページについて、コンソールのエラー、画像の読み込みと alt、数式の組版（MathJax をローカルから
+1 回だけ読み込み、生の ``$$`` が残らない）、ページの枠（日本語、編集・issue・起動ボタン、著作権表示）を確かめます。
+加えて、演習の解答が押すまで隠れていること、日本語の検索が期待したページを返すことを確かめ、
+人が見るためのスクリーンショットを ``_build/screenshots/`` に保存します。
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import CONFIG, HTML_DIR, ROOT, SCREENSHOT_DIR, TOC_PAGES, wait_for_math
+
+# 本体のページ（目次）に、Sphinx が作る検索・索引のページを加えたもの。
+ALL_PAGES = [*TOC_PAGES, "search", "genindex"]
+REPO = CONFIG["repository"]["url"].rstrip("/")
+BRANCH = CONFIG["repository"]["branch"]
+
+
+def open_page(page, base_url, name: str, query: str = ""):
+    page.goto(f"{base_url}/{name}.html{query}", wait_until="load")
+    wait_for_math(page)
+
+
+def source_suffix(name: str) -> str:
+    return ".ipynb" if (ROOT / f"{name}.ipynb").exists() else ".md"
+
+
+@pytest.mark.parametrize("name", ALL_PAGES)
+def test_page_loads_cleanly_with_images_and_math(page, base_url, name):
+    open_page(page, base_url, name)
+    page.wait_for_load_state("networkidle")
+    assert page.log.problems() == [], f"{name}: {page.log.problems()}"
+
+    # 画像: すべて読み込めていて（naturalWidth > 0）、alt がある
+    imgs = page.evaluate(
+        """() => [...document.images].map(i => ({src: i.currentSrc || i.src, ok: i.complete && i.naturalWidth > 0,
+                                                 alt: (i.getAttribute('alt') || '').trim()}))"""
+    )
+    assert [i["src"] for i in imgs if not i["ok"]] == [], f"{name}: 読み込めていない画像"
+    assert [i["src"] for i in imgs if not i["alt"]] == [], f"{name}: alt の無い画像"
+
+    # 数式: .math の要素はすべて MathJax で組版され、本文（コード以外）に生の TeX の区切りが残っていない
+    math = page.evaluate(
+        """() => { const m = [...document.querySelectorAll('.math')];
+                   return {total: m.length, typeset: m.filter(e => e.querySelector('mjx-container')).length}; }"""
+    )
+    assert math["typeset"] == math["total"], f"{name}: 組版されていない数式 {math}"
+    text = page.evaluate(
+        """() => { const a = (document.querySelector('article') || document.body).cloneNode(true);
+                   a.querySelectorAll('pre, code, script, style, mjx-container, .math').forEach(e => e.remove());
+                   return a.innerText; }"""
+    )
+    for raw in ("$$", "\\(", "\\[", "\\begin{"):
+        assert raw not in text, f"{name}: 組版されていない数式の記号 {raw!r} が本文に残っています"
+
+    # MathJax はローカルのビルドから、多くても 1 回だけ読み込む
+    mj_scripts = page.locator("script[src*='mathjax']").evaluate_all("els => els.map(e => e.src)")
+    mj_requests = [u for u in page.log.requests if u.split("?")[0].endswith(("tex-chtml.js", "tex-svg.js"))]
+    assert len(mj_scripts) <= 1 and len(mj_requests) <= 1, f"{name}: MathJax が 2 回以上: {mj_scripts}"
+    assert all(u.startswith(base_url + "/_static/mathjax/") for u in mj_scripts + mj_requests), mj_scripts
+    if math["total"]:
+        assert len(mj_requests) == 1, f"{name}: 数式があるのに MathJax を読み込んでいません"
+
+
+def test_math_is_actually_rendered_offline(page, base_url):
+    """記法のページには数式があり、すべてローカルの MathJax で組版される（CDN への通信は遮断済み）。"""
+    open_page(page, base_url, "book/notation")
+    n = page.locator("mjx-container").count()
+    assert n >= 10, f"組版された数式が少なすぎます: {n}"
+    assert page.locator("mjx-container[display='true']").count() >= 1
+    # CHTML の出力が MathJax のフォントで描かれている（= フォントもローカルから読めている）
+    fonts = [u for u in page.log.requests if "/_static/mathjax/output/chtml/fonts/" in u]
+    assert fonts and page.log.problems() == [], (fonts, page.log.problems())
+
+
+@pytest.mark.parametrize("name", TOC_PAGES)
+def test_page_chrome_is_japanese_with_repository_buttons(page, base_url, name):
+    open_page(page, base_url, name)
+    assert page.locator("html").get_attribute("lang") == "ja"
+    hrefs = page.locator("a[href]").evaluate_all("els => els.map(e => e.href)")
+    suffix = source_suffix(name)
+    assert f"{REPO}/edit/{BRANCH}/{name}{suffix}" in hrefs, "「このページを編集」ボタンがありません"
+    assert any(h.startswith(f"{REPO}/issues/new") for h in hrefs), "「issue を開く」ボタンがありません"
+    assert REPO in hrefs or f"{REPO}/" in hrefs, "リポジトリへのボタンがありません"
+    if suffix == ".ipynb":
+        colab = f"https://colab.research.google.com/github/{REPO.removeprefix('https://github.com/')}/blob/{BRANCH}/{name}.ipynb"
+        assert colab in hrefs, f"Colab のボタンがありません（期待: {colab}）"
+        assert any(h.startswith("https://mybinder.org/v2/gh/") and name in h for h in hrefs), (
+            "Binder のボタンがありません"
+        )
+    footer = page.locator("footer").all_inner_texts()
+    assert any(
+        f"© Copyright {CONFIG['copyright']}" in t or f"© {CONFIG['copyright']}" in t for t in footer
+    ), footer
+    # ページの枠（ボタンの説明など）が日本語に翻訳されている
+    labels = page.locator("[aria-label], [title], [data-bs-title]").evaluate_all(
+        "els => els.map(e => e.getAttribute('aria-label') || e.getAttribute('title') || e.getAttribute('data-bs-title'))"
+    )
+    assert any("検索" in s for s in labels), labels
+
+
+def test_solutions_are_hidden_until_clicked(page, base_url):
+    checked = 0
+    for name in TOC_PAGES:
+        if 'class="solution' not in (HTML_DIR / f"{name}.html").read_text(encoding="utf-8"):
+            continue
+        open_page(page, base_url, name)
+        solutions = page.locator(".solution.dropdown")
+        for i in range(solutions.count()):
+            sol = solutions.nth(i)
+            body = sol.locator(":scope > section, :scope > :not(.admonition-title)").first
+            sol.scroll_into_view_if_needed()
+            assert not body.is_visible(), f"{name}: 解答 {i + 1} が最初から見えています"
+            sol.locator("button.toggle-button").click()
+            body.wait_for(state="visible", timeout=5_000)
+            checked += 1
+        assert page.log.problems() == [], page.log.problems()
+    assert checked >= 1, "解答の折りたたみを 1 つも確かめられませんでした"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("過学習", {"book/intro", "book/glossary"}),
+        ("正則化", {"book/intro", "book/glossary", "book/notation"}),
+        ("勾配", {"book/nnreg-usage", "book/glossary"}),
+        ("記法", {"book/notation"}),
+        ("ドロップアウト", {"book/glossary", "book/notation"}),
+    ],
+)
+def test_japanese_search_finds_expected_pages(page, base_url, query, expected):
+    open_page(page, base_url, "search", f"?q={query}")
+    # 検索が終わると、見出しが「検索中」から「検索結果」に変わります
+    page.wait_for_function(
+        "() => { const h = document.querySelector('#search-results h2');"
+        " return h && h.innerText === Documentation.gettext('Search Results')"
+        " && document.querySelector('#search-results ul.search'); }",
+        timeout=20_000,
+    )
+    found = {
+        h.split("/", 3)[-1].removesuffix(".html").split("#")[0].removesuffix(".html")
+        for h in page.locator("#search-results ul.search li a").evaluate_all("els => els.map(e => e.href)")
+    }
+    assert expected <= found, (
+        f"「{query}」の検索結果に {expected - found} がありません（見つかったページ: {found}）"
+    )
+    assert page.log.problems() == [], page.log.problems()
+
+
+@pytest.mark.parametrize(("name", "min_math"), [("book/notation", 10), ("book/nnreg-usage", 1)])
+def test_screenshot_shows_math_and_japanese(page, base_url, name, min_math):
+    open_page(page, base_url, name)
+    page.evaluate("document.fonts.ready.then(() => true)")
+    assert page.locator("mjx-container").count() >= min_math
+    # 日本語の見出しが、CJK のフォント（豆腐ではなく）で描かれている
+    heading = page.locator("article h1").first
+    assert any("\u3040" <= ch <= "\u9fff" for ch in heading.inner_text())
+    assert page.evaluate("document.fonts.check('16px \"Noto Sans CJK JP\"', 'あ')")
+    # 最初の別行立ての数式が見える位置までスクロールしてから撮ります
+    page.locator("mjx-container[display='true']").first.scroll_into_view_if_needed()
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    out = SCREENSHOT_DIR / f"{Path(name).name}.png"
+    page.screenshot(path=str(out), full_page=False)
+    assert out.stat().st_size > 10_000
