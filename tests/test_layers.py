@@ -23,8 +23,9 @@ def _away_from_kinks(rng, shape):
         lambda rng: nnreg.Tanh(),
         lambda rng: nnreg.Dropout(0.3, rng=rng),
         lambda rng: nnreg.Dropout(0.0, rng=rng),
+        lambda rng: nnreg.Dropout(0.6, rng=rng, inverted=False),
     ],
-    ids=["dense-he", "dense-xavier", "relu", "sigmoid", "tanh", "dropout", "dropout-0"],
+    ids=["dense-he", "dense-xavier", "relu", "sigmoid", "tanh", "dropout", "dropout-0", "dropout-original"],
 )
 def test_layer_gradients_match_numerical(make_layer, rng):
     layer = make_layer(rng)
@@ -136,3 +137,64 @@ class TestDropout:
     def test_bad_rate_rejected(self, rate):
         with pytest.raises(ValueError, match=r"\[0, 1\)"):
             nnreg.Dropout(rate)
+
+    def test_gradient_check_really_fixes_the_mask(self, rng):
+        """check_layer が毎回同じマスクを使うこと: 使わなければ数値勾配は逆伝播と一致しない。"""
+        layer = nnreg.Dropout(0.5, rng=rng)
+        x = rng.standard_normal((4, 6))
+        y1 = layer.forward(x)
+        errors = check_layer(layer, x, rng=rng)
+        assert errors["x"] < TOL
+        y2 = layer.forward(x)
+        assert not np.array_equal(y1 != 0, y2 != 0), "マスクは呼ぶたびに変わるはず"
+
+    @pytest.mark.parametrize("rate", [0.2, 0.5, 0.8])
+    def test_variance_matches_formula(self, rate):
+        """Var[dropout(h)_j] = h_j² · rate / (1 - rate): 20 万個のマスクで 2% 以内。"""
+        h = np.array([0.5, 1.0, 2.0])
+        layer = nnreg.Dropout(rate, rng=np.random.default_rng(2))
+        out = layer.forward(np.repeat(h[None, :], 200_000, axis=0))
+        np.testing.assert_allclose(out.var(axis=0), h**2 * rate / (1 - rate), rtol=0.02)
+
+    def test_without_scaling_expectation_is_q_times_h(self):
+        """原論文の形（inverted=False）: 訓練時の期待値は q·h、推論時の出力もちょうど q·h。"""
+        h = np.linspace(0.5, 2.0, 8)[None, :]
+        layer = nnreg.Dropout(0.4, rng=np.random.default_rng(3), inverted=False)
+        out = layer.forward(np.repeat(h, 200_000, axis=0))
+        assert set(np.unique(out / h)) <= {0.0, 1.0}, "訓練時は拡大しない"
+        np.testing.assert_allclose(out.mean(axis=0), 0.6 * h[0], rtol=0.01)
+        np.testing.assert_allclose(layer.forward(h, train=False), 0.6 * h)
+
+    def test_original_and_inverted_draw_the_same_mask(self):
+        x = np.ones((6, 7))
+        a = nnreg.Dropout(0.3, rng=np.random.default_rng(4))
+        b = nnreg.Dropout(0.3, rng=np.random.default_rng(4), inverted=False)
+        np.testing.assert_allclose(a.forward(x), b.forward(x) / 0.7)
+        np.testing.assert_array_equal(a.mask, b.mask)
+
+    def test_mask_is_exposed_in_training_only(self, rng):
+        layer = nnreg.Dropout(0.5, rng=rng)
+        x = rng.standard_normal((3, 4))
+        y = layer.forward(x)
+        assert layer.mask.shape == x.shape and layer.mask.dtype == bool
+        np.testing.assert_array_equal(y == 0, ~layer.mask)
+        layer.forward(x, train=False)
+        assert layer.mask is None
+
+    def test_backward_after_inference_is_an_error(self, rng):
+        layer = nnreg.Dropout(0.5, rng=rng)
+        layer.forward(np.ones((2, 3)), train=False)
+        with pytest.raises(RuntimeError, match="forward"):
+            layer.backward(np.ones((2, 3)))
+
+    def test_keeps_float32(self, rng):
+        y = nnreg.Dropout(0.5, rng=rng).forward(np.ones((4, 4), dtype=np.float32))
+        assert y.dtype == np.float32
+
+    def test_rejects_non_bool_inverted(self):
+        with pytest.raises(ValueError, match="inverted"):
+            nnreg.Dropout(0.5, inverted="no")
+
+    def test_repr_names_the_formulation(self):
+        assert repr(nnreg.Dropout(0.5)) == "Dropout(rate=0.5)"
+        assert repr(nnreg.Dropout(0.5, inverted=False)) == "Dropout(rate=0.5, inverted=False)"

@@ -3,7 +3,19 @@
 各章のノートブックはこのパッケージを import して実験します。
 """
 
-from . import callbacks, checks, datasets, gradcheck, layers, losses, optimizers, regularizers, training
+from . import (
+    callbacks,
+    checks,
+    datasets,
+    dropout,
+    gradcheck,
+    layers,
+    losses,
+    optimizers,
+    regularizers,
+    training,
+)
+from .dropout import fold_dropout, predict_mc
 from .layers import BatchNorm, Dense, Dropout, Layer, LayerNorm, ReLU, Sigmoid, Tanh
 from .losses import MeanSquaredError, SoftmaxCrossEntropy
 from .model import Sequential, mlp
@@ -49,14 +61,17 @@ __all__ = [
     "callbacks",
     "checks",
     "datasets",
+    "dropout",
     "evaluate",
     "fit",
+    "fold_dropout",
     "glue",
     "gradcheck",
     "layers",
     "losses",
     "mlp",
     "optimizers",
+    "predict_mc",
     "regularizers",
     "training",
 ]

@@ -158,12 +158,18 @@ class Dropout(Layer):
     ``rate`` は各ユニットを **無効化する（落とす）** 確率です。残す確率は ``q = 1 - rate``。
     訓練時はマスク ``r ~ Bernoulli(q)`` を掛け、``1/q`` 倍して期待値を保ちます（inverted dropout）。
     推論時（``train=False``）は恒等写像です。直近のマスクは ``mask`` 属性で見られます。
+
+    ``inverted=False`` にすると原論文（Srivastava et al., 2014）の形になります。訓練時はマスクを
+    掛けるだけで拡大せず、推論時に出力を ``q`` 倍します（次の層の重みを ``q`` 倍するのと同じ）。
     """
 
-    def __init__(self, rate: float, *, rng: np.random.Generator | None = None) -> None:
+    def __init__(self, rate: float, *, rng: np.random.Generator | None = None, inverted: bool = True) -> None:
         super().__init__()
         self.rate = check_in_unit_interval(rate, "rate（無効化する確率）")
         self.rng = as_generator(rng)
+        if not isinstance(inverted, bool):
+            raise ValueError(f"inverted は True か False を期待しています（受け取った値: {inverted!r}）")
+        self.inverted = inverted
         self.mask: np.ndarray | None = None
         self._scale: np.ndarray | None = None
 
@@ -176,9 +182,13 @@ class Dropout(Layer):
         if not train or self.rate == 0.0:
             self.mask = None
             self._scale = np.ones((), dtype=x.dtype) if train else None
-            return x
+            if train or self.inverted or self.rate == 0.0:
+                return x
+            return x * np.asarray(self.keep_prob, dtype=x.dtype)
         self.mask = self.rng.random(x.shape) >= self.rate
-        self._scale = self.mask.astype(x.dtype) / np.asarray(self.keep_prob, dtype=x.dtype)
+        self._scale = self.mask.astype(x.dtype)
+        if self.inverted:
+            self._scale /= np.asarray(self.keep_prob, dtype=x.dtype)
         return x * self._scale
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
@@ -186,7 +196,8 @@ class Dropout(Layer):
         return dy * self._scale
 
     def __repr__(self) -> str:
-        return f"Dropout(rate={self.rate})"
+        extra = "" if self.inverted else ", inverted=False"
+        return f"Dropout(rate={self.rate}{extra})"
 
 
 def _check_features(x: np.ndarray, n_features: int, name: str) -> np.ndarray:
