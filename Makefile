@@ -21,13 +21,14 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: book test lint unit nbval build-check links browser venv student clean help
+.PHONY: book test lint unit nbval build-check links browser venv execute student clean help
 
 help:
 	@echo "make book   本をビルド（_build/html/index.html）"
 	@echo "make test   lint + 単体テスト + nbval + 本のビルド + リンク検査 + ブラウザでの検査"
 	@echo "make links    ビルド済みの本の内部リンク・アンカーを検査"
 	@echo "make browser  ビルド済みの本を chromium で開いて検査（スクリーンショットは _build/screenshots/）"
+	@echo "make execute  ノートブックを実行し直して保存（NB=book/xxx.ipynb で 1 冊）"
 	@echo "make student  解答を取り除いた学生用ノートブックを _build/student/ に作成"
 
 $(STAMP): pyproject.toml requirements/constraints.txt
@@ -70,6 +71,11 @@ browser: $(STAMP)
 
 test: lint unit nbval build-check links browser
 	@echo "make test: すべて成功しました"
+
+# ノートブックを新しいカーネルで実行し直して保存（NB=book/xxx.ipynb で 1 冊だけ）
+NB ?= $(wildcard book/*.ipynb)
+execute: $(STAMP)
+	$(BIN)/python tools/execute_notebooks.py $(NB)
 
 student: $(STAMP)
 	$(BIN)/python tools/make_student.py book _build/student

@@ -72,3 +72,24 @@ def test_workflows_are_valid_yaml(workflow):
     assert data.get("jobs")
     text = workflow.read_text(encoding="utf-8")
     assert "make test" in text or "make book" in text
+
+
+def test_notebooks_carry_no_execution_timestamps():
+    """実行時刻のメタデータは差分とマージ衝突の元なので、make execute が取り除きます。"""
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        stamped = [c.get("id") for c in nb["cells"] if "execution" in c.get("metadata", {})]
+        assert not stamped, (
+            f"{path.name}: 実行時刻が残っています（make execute NB={path.relative_to(ROOT)}）: {stamped[:3]}"
+        )
+
+
+def test_strip_volatile_metadata():
+    mod = _load("execute_notebooks")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("1")]
+    nb.cells[0].metadata["execution"] = {"iopub.execute_input": "2026-01-01T00:00:00Z"}
+    nb.cells[0].metadata["mystnb"] = {"figure": {"caption": "x"}}
+    out = mod.strip_volatile_metadata(nb)
+    assert "execution" not in out.cells[0].metadata
+    assert out.cells[0].metadata["mystnb"] == {"figure": {"caption": "x"}}
