@@ -78,3 +78,52 @@ def show_images(images: np.ndarray, labels=None, *, ncols: int = 10, shape=(8, 8
                 ax.set_title(str(labels[i]), fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def plot_trajectories(
+    f,
+    trajectories: dict,
+    *,
+    xlim: tuple[float, float] = (-2.0, 2.0),
+    ylim: tuple[float, float] = (-2.0, 2.0),
+    levels=20,
+    colors: dict | None = None,
+    marks: dict | None = None,
+    ax=None,
+    title: str | None = None,
+    grid_points: int = 200,
+):
+    """2 変数関数 ``f``（:mod:`nnreg.toy`）の等高線に、オプティマイザの軌跡を重ねて描き、``Axes`` を返します（第6章）。
+
+    ``trajectories`` は ``{凡例の名前: 形状 (T, 2) の軌跡}``。出発点は ○、終点は × で示します。
+    ``marks`` に ``{名前: 点}`` を渡すと、鞍点や最小点などを黒い ★ で示し、名前を添えます。
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 4.5))
+    xs = np.linspace(*xlim, grid_points)
+    ys = np.linspace(*ylim, grid_points)
+    X, Y = np.meshgrid(xs, ys)
+    Z = f.value(np.stack([X, Y], axis=-1))
+    ax.contour(X, Y, Z, levels=levels, colors="0.75", linewidths=0.7)
+    colors = colors or {}
+    for i, (label, traj) in enumerate(trajectories.items()):
+        traj = np.asarray(traj, dtype=float)
+        if traj.ndim != 2 or traj.shape[1] != 2:
+            raise ValueError(f"軌跡 {label!r} は形状 (T, 2) を期待しています（受け取った形状: {traj.shape}）")
+        color = colors.get(label, f"C{i}")
+        finite = traj[np.all(np.isfinite(traj), axis=1)]
+        ax.plot(
+            finite[:, 0], finite[:, 1], "-", color=color, linewidth=1.3, marker=".", markersize=3, label=label
+        )
+        ax.plot(*finite[0], "o", color=color, markersize=6, markerfacecolor="white")
+        ax.plot(*finite[-1], "x", color=color, markersize=8, markeredgewidth=2)
+    for name, point in (marks or {}).items():
+        ax.plot(*point, "*", color="black", markersize=12, zorder=5)
+        ax.annotate(name, point, textcoords="offset points", xytext=(6, 6), fontsize=9)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_xlabel("$x$")
+    ax.set_ylabel("$y$")
+    if title:
+        ax.set_title(title)
+    return ax
