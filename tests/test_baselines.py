@@ -80,3 +80,37 @@ def test_least_squares_interpolates_and_shrinks(rng):
         least_squares(X, y, lam=-1.0)
     with pytest.raises(ValueError, match="長さ"):
         least_squares(X, y[:3])
+
+
+def test_least_squares_gd_matches_hand_step_spectral_formula_and_limit():
+    from nnreg.baselines import least_squares, least_squares_gd
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.3 + 0.1 * rng.standard_normal(20)
+    W, b = least_squares_gd(X, y, lr=0.1, steps=[0, 1, 5, 2000])
+    np.testing.assert_array_equal(W[0], 0.0)
+    assert b[0] == pytest.approx(y.mean())
+    # 1 ステップ目の手計算: w1 = lr · (2/N) Xcᵀ yc
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    np.testing.assert_allclose(W[1], 0.1 * 2 / 20 * Xc.T @ yc)
+    # 固有分解の式: w_t = Σ (1 - (1 - lr λ_i)^t) (q_iᵀ g / λ_i) q_i
+    lam, Q = np.linalg.eigh(2 / 20 * Xc.T @ Xc)
+    g = 2 / 20 * Xc.T @ yc
+    np.testing.assert_allclose(W[2], Q @ ((1 - (1 - 0.1 * lam) ** 5) * (Q.T @ g) / lam), rtol=1e-10)
+    w_ls, b_ls = least_squares(X, y)
+    np.testing.assert_allclose(W[3], w_ls, atol=1e-10)
+    assert b[3] == pytest.approx(b_ls)
+
+
+def test_least_squares_gd_rejects_divergent_learning_rate_and_bad_steps():
+    from nnreg.baselines import least_squares_gd
+
+    X = np.random.default_rng(0).standard_normal((10, 2))
+    y = np.zeros(10)
+    with pytest.raises(ValueError, match="lr は 2 / "):
+        least_squares_gd(X, y, lr=100.0, steps=[1])
+    with pytest.raises(ValueError, match="steps の要素"):
+        least_squares_gd(X, y, lr=0.01, steps=[-1])
+    with pytest.raises(ValueError, match="lr"):
+        least_squares_gd(X, y, lr=0.0, steps=[1])

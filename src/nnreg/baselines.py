@@ -4,13 +4,15 @@
   ``max_distance`` を 0 にすると、まったく同じ問題にしか答えられない「丸暗記の表」になります。
 - ``least_squares``: 線形回帰 ``y ≈ X w + b`` の損失 ``mean((Xw + b - y)²) + λ Σ w²`` を閉じた形で最小化します
   （多項式回帰の実験用。``nnreg.MeanSquaredError`` と ``nnreg.L2(lam)`` の約束と同じ式です）。
+- ``least_squares_gd``: 同じ損失（罰則なし）を、重み 0 から勾配降下法で最小化したときの途中の解（第7章、
+  早期終了と L2 正則化の対応を調べる実験用）。
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_float_array, check_nonnegative
+from ._validation import as_float_array, check_int, check_nonnegative, check_positive
 
 
 def _check_labels_1d(y, n: int) -> np.ndarray:
@@ -116,3 +118,41 @@ def least_squares(X: np.ndarray, y: np.ndarray, *, lam: float = 0.0) -> tuple[np
     w = np.linalg.lstsq(A, rhs, rcond=None)[0]
     b = float(y_mean - x_mean @ w)
     return w, b
+
+
+def least_squares_gd(X: np.ndarray, y: np.ndarray, *, lr: float, steps) -> tuple[np.ndarray, np.ndarray]:
+    """``mean((X w + b - y)²)`` を ``w = 0`` から勾配降下法で最小化し、指定したステップ数での ``(w, b)`` を返します。
+
+    ``least_squares`` と同じく X と y を中心化してから ``w`` だけを
+    ``w ← w - lr · (2/N) Xcᵀ(Xc w - yc)`` で更新します（``b`` はその時点の ``w`` に対する最適値
+    ``mean(y) - mean(X) · w``）。``steps`` は 0 以上の整数の列（ステップ 0 は ``w = 0``）。
+    戻り値は ``W``（形状 (len(steps), 特徴量の数)）と ``b``（形状 (len(steps),)）。
+    学習率が ``2 / (ヘッセ行列 (2/N) Xcᵀ Xc の最大固有値)`` 以上だと発散するので拒否します。
+    """
+    X = as_float_array(X, "X", ndim=2)
+    y = as_float_array(y, "y", ndim=1)
+    if len(y) != len(X):
+        raise ValueError(f"y の長さは X の行数 {len(X)} を期待しています（受け取った長さ: {len(y)}）")
+    lr = check_positive(lr, "lr（学習率）")
+    steps = [check_int(s, "steps の要素", minimum=0) for s in np.atleast_1d(steps).tolist()]
+    if not steps:
+        raise ValueError("steps は 1 個以上のステップ数を期待しています（受け取った長さ: 0）")
+    n, d = X.shape
+    x_mean, y_mean = X.mean(axis=0), y.mean()
+    Xc, yc = X - x_mean, y - y_mean
+    H = 2.0 / n * Xc.T @ Xc
+    g = 2.0 / n * Xc.T @ yc
+    h_max = float(np.linalg.eigvalsh(H)[-1])
+    if lr * h_max >= 2.0:
+        raise ValueError(
+            f"lr は 2 / (ヘッセ行列の最大固有値) = {2.0 / h_max:.4g} 未満を期待しています"
+            f"（受け取った値: {lr}）。これ以上だと勾配降下法が発散します"
+        )
+    wanted = {s: [] for s in steps}
+    w = np.zeros(d)
+    for t in range(max(steps) + 1):
+        if t in wanted:
+            wanted[t] = w.copy()
+        w = w - lr * (H @ w - g)
+    W = np.array([wanted[s] for s in steps])
+    return W, y_mean - W @ x_mean

@@ -121,6 +121,11 @@ def fit(
 
     損失が NaN/inf になったら、その時点で学習を止め、``History.diverged`` と
     ``History.diverged_epoch`` に記録し、その旨を表示します（黙って続けることはありません）。
+
+    コールバックは各エポックの終わりに ``on_epoch_end(epoch, history, model)`` が呼ばれ、どれかが True を
+    返すとそのエポックで止めます（``History.stopped_epoch``）。``on_train_end(history, model)`` を持つ
+    コールバックは、学習の最後（止めたとき・エポックを使い切ったとき・発散したとき）に一度だけ呼ばれます
+    （第7章の ``EarlyStopping`` が最良のパラメータを書き戻すのに使います）。
     """
     X_train, y_train = _check_xy(X_train, y_train, "X_train", "y_train")
     if (X_val is None) != (y_val is None):
@@ -136,9 +141,48 @@ def fit(
     batch_size = check_int(batch_size, "batch_size")
     rng = as_generator(rng)
     callbacks = list(callbacks)
+
+    history = _train_loop(
+        model,
+        loss,
+        optimizer,
+        X_train,
+        y_train,
+        X_val,
+        y_val,
+        epochs,
+        batch_size,
+        regularizer,
+        callbacks,
+        augment,
+        rng,
+        progress,
+    )
+    for cb in callbacks:
+        on_train_end = getattr(cb, "on_train_end", None)
+        if on_train_end is not None:
+            on_train_end(history, model)
+    return history
+
+
+def _train_loop(
+    model,
+    loss,
+    optimizer,
+    X_train,
+    y_train,
+    X_val,
+    y_val,
+    epochs,
+    batch_size,
+    regularizer,
+    callbacks,
+    augment,
+    rng,
+    progress,
+) -> History:
     n = X_train.shape[0]
     with_acc = _is_label_vector(y_train)
-
     history = History()
     params = model.parameters()
     grads = model.gradients()
