@@ -1,6 +1,7 @@
 """tools/ のスクリプト（学生用ノートブック作成、ビルド検査）と、本の設定ファイルのテスト。"""
 
 import importlib.util
+import itertools
 import json
 from pathlib import Path
 
@@ -93,3 +94,26 @@ def test_strip_volatile_metadata():
     out = mod.strip_volatile_metadata(nb)
     assert "execution" not in out.cells[0].metadata
     assert out.cells[0].metadata["mystnb"] == {"figure": {"caption": "x"}}
+
+
+def test_coalesce_streams_merges_only_adjacent_same_name():
+    mod = _load("execute_notebooks")
+    outs = [
+        nbformat.v4.new_output("stream", name="stdout", text="a\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="b\n"),
+        nbformat.v4.new_output("display_data", data={"text/plain": "fig"}),
+        nbformat.v4.new_output("stream", name="stdout", text="c\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="w\n"),
+    ]
+    merged = mod.coalesce_streams(outs)
+    assert [o.get("text") for o in merged] == ["a\nb\n", None, "c\n", "w\n"]
+
+
+def test_committed_notebooks_have_coalesced_streams():
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            outs = cell.get("outputs", [])
+            for a, b in itertools.pairwise(outs):
+                same = a["output_type"] == b["output_type"] == "stream" and a["name"] == b["name"]
+                assert not same, f"{path.name}: 分かれた stream 出力があります（make execute で直ります）"

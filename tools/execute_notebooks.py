@@ -16,10 +16,31 @@ import nbformat
 from nbclient import NotebookClient
 
 
+def coalesce_streams(outputs: list) -> list:
+    """続けて出た同じ名前の stream 出力（stdout / stderr）を 1 つにまとめます。
+
+    カーネルが出力をどこで区切って送るかは実行ごとに変わるので、まとめておかないと差分が出ます。
+    """
+    merged: list = []
+    for out in outputs:
+        if (
+            out.get("output_type") == "stream"
+            and merged
+            and merged[-1].get("output_type") == "stream"
+            and merged[-1].get("name") == out.get("name")
+        ):
+            merged[-1]["text"] = "".join(merged[-1]["text"]) + "".join(out["text"])
+        else:
+            merged.append(out)
+    return merged
+
+
 def strip_volatile_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """実行時刻などの、実行ごとに変わるメタデータを取り除きます。"""
+    """実行時刻などの、実行ごとに変わるメタデータを取り除き、stream 出力をまとめます。"""
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = coalesce_streams(cell.outputs)
     nb.metadata.pop("widgets", None)
     return nb
 
