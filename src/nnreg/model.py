@@ -1,4 +1,4 @@
-"""モデル（第0章）: 層を順に並べた ``Sequential``。"""
+"""モデル（「nnreg の使い方」）: 層を順に並べた ``Sequential``。"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""学習ループ（第0章）: すべての章が使う ``fit`` と、その記録 ``History``。"""
+"""学習ループ（「nnreg の使い方」）: すべての章が使う ``fit`` と、その記録 ``History``。"""
 
 from __future__ import annotations
 
