@@ -103,3 +103,52 @@ def test_bad_input_rejected():
         BatchNorm(3, momentum=1.0)
     with pytest.raises(ValueError, match="eps"):
         LayerNorm(3, eps=0)
+
+
+@pytest.mark.parametrize(("norm", "cls"), [("batch", BatchNorm), ("layer", LayerNorm)])
+def test_mlp_inserts_norm_before_activation(norm, cls, rng):
+    model = nnreg.mlp((5, 8, 6, 3), rng=rng, norm=norm, activation=nnreg.Tanh, dropout=0.2)
+    names = [type(layer).__name__ for layer in model.layers]
+    n = cls.__name__
+    assert names == ["Dense", n, "Tanh", "Dropout", "Dense", n, "Tanh", "Dropout", "Dense"]
+    assert [layer.n_features for layer in model.layers if isinstance(layer, cls)] == [8, 6]
+    # 正規化層が挟まっても、モデル全体の勾配は数値微分と一致する
+    model = nnreg.mlp((5, 8, 6, 3), rng=rng, norm=norm, activation=nnreg.Tanh)
+    x = rng.standard_normal((6, 5))
+    errors = check_model(model, nnreg.SoftmaxCrossEntropy(), x, rng.integers(0, 3, size=6))
+    if norm == "batch":  # BatchNorm の直前のバイアスの勾配は厳密に 0
+        for key in ("0.b", "3.b"):
+            np.testing.assert_allclose(model.gradients()[key], 0, atol=1e-12)
+            del errors[key]
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_mlp_rejects_unknown_norm(rng):
+    with pytest.raises(ValueError, match="'batch'"):
+        nnreg.mlp((4, 3, 2), rng=rng, norm="group")
+    assert [type(x).__name__ for x in nnreg.mlp((4, 3, 2), rng=rng).layers] == ["Dense", "ReLU", "Dense"]
+
+
+def test_bn_identity_parameters_recover_input(rng):
+    # γ = √(σ² + ε), β = μ にすると、BatchNorm は（訓練時のそのバッチについて）恒等写像になる
+    x = rng.standard_normal((32, 3)) * [0.5, 2.0, 7.0] + [1.0, -4.0, 10.0]
+    layer = BatchNorm(3)
+    layer.params["gamma"][:] = np.sqrt(x.var(axis=0) + layer.eps)
+    layer.params["beta"][:] = x.mean(axis=0)
+    np.testing.assert_allclose(layer.forward(x), x, rtol=1e-12, atol=1e-12)
+
+
+def test_noisy_shift_gradient_and_inference(rng):
+    from nnreg.layers import NoisyShift
+
+    layer = NoisyShift(4, shift=2.0, scale=0.5, rng=np.random.default_rng(3))
+    x = rng.standard_normal((5, 4))
+    assert check_layer(layer, x, rng=rng)["x"] < 1e-6
+    np.testing.assert_array_equal(layer.forward(x, train=False), x)
+    y1, y2 = layer.forward(x), layer.forward(x)
+    assert not np.allclose(y1, y2)  # 毎ステップ引き直す
+    s = (y1[1] - y1[0]) / (x[1] - x[0])  # 同じステップでは全サンプルに同じ s, b
+    assert np.all((s >= 0.5) & (s <= 1.5))
+    np.testing.assert_allclose(np.abs(y1 - s * x).max(axis=0), np.abs(y1 - s * x).min(axis=0))
+    with pytest.raises(ValueError, match="scale"):
+        NoisyShift(3, scale=1.0)

@@ -310,3 +310,45 @@ class LayerNorm(Layer):
 
     def __repr__(self) -> str:
         return f"LayerNorm({self.n_features}, eps={self.eps})"
+
+
+class NoisyShift(Layer):
+    """訓練時に、ユニットごとのランダムなスケールとシフトを **毎ステップ引き直して** 掛ける層（第4章の実験用）。
+
+    ``y = s ⊙ x + b``、``s_j ~ U(1 - scale, 1 + scale)``、``b_j ~ U(-shift, shift)``。
+    BatchNorm の直後に置くと、次の層への入力の分布を毎ステップわざと揺らせます
+    （Santurkar et al., 2018 の「BN の後に雑音を入れる」実験）。推論時（``train=False``）は恒等写像です。
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        *,
+        shift: float = 1.0,
+        scale: float = 0.5,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        super().__init__()
+        from ._validation import check_nonnegative
+
+        self.n_features = check_int(n_features, "n_features")
+        self.shift = check_nonnegative(shift, "shift")
+        self.scale = check_in_unit_interval(scale, "scale")
+        self.rng = as_generator(rng)
+        self._s: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
+        x = _check_features(x, self.n_features, "NoisyShift")
+        if not train:
+            self._s = np.ones(self.n_features)
+            return x
+        self._s = self.rng.uniform(1 - self.scale, 1 + self.scale, self.n_features)
+        b = self.rng.uniform(-self.shift, self.shift, self.n_features)
+        return x * self._s + b
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        self._check_backward_ready(self._s)
+        return dy * self._s
+
+    def __repr__(self) -> str:
+        return f"NoisyShift({self.n_features}, shift={self.shift}, scale={self.scale})"

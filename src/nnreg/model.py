@@ -68,20 +68,31 @@ def mlp(
     activation: type[Layer] | None = None,
     dropout: float = 0.0,
     init: str = "he",
+    norm: str | None = None,
 ) -> Sequential:
     """全結合ネットワークを作る近道。``sizes=(64, 100, 10)`` なら Dense-ReLU-Dense。
 
     ``dropout > 0`` なら各隠れ層の活性化の後に ``Dropout(dropout)`` を挟みます。
+    ``norm="batch"`` / ``"layer"`` なら各隠れ層の ``Dense`` の直後（活性化の前）に
+    ``BatchNorm`` / ``LayerNorm`` を挟みます（第4章）。出力層の後には挟みません。
     """
-    from .layers import Dense, Dropout, ReLU
+    from .layers import BatchNorm, Dense, Dropout, LayerNorm, ReLU
 
     if len(sizes) < 2:
         raise ValueError(f"sizes は入力と出力を含む 2 個以上の整数を期待しています（受け取った値: {sizes}）")
+    norms = {None: None, "batch": BatchNorm, "layer": LayerNorm}
+    if norm not in norms:
+        raise ValueError(
+            f"norm は None、'batch'、'layer' のいずれかを期待しています（受け取った値: {norm!r}）"
+        )
+    norm_cls = norms[norm]
     act = activation or ReLU
     layers: list[Layer] = []
     for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         layers.append(Dense(a, b, rng=rng, init=init))
         if i < len(sizes) - 2:
+            if norm_cls is not None:
+                layers.append(norm_cls(b))
             layers.append(act())
             if dropout > 0:
                 layers.append(Dropout(dropout, rng=rng))
