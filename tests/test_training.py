@@ -181,3 +181,69 @@ def test_fit_rejects_nan_input_and_bad_labels():
             batch_size=2,
             rng=rng,
         )
+
+
+def test_drop_last_skips_the_ragged_final_batch():
+    sizes = []
+
+    def augment(xb, rng):
+        sizes.append(len(xb))
+        return xb
+
+    rng = np.random.default_rng(0)
+    X = np.arange(10, dtype=float)[:, None]
+    model = nnreg.Sequential([nnreg.Dense(1, 1, rng=rng)])
+    nnreg.fit(
+        model,
+        nnreg.MeanSquaredError(),
+        nnreg.SGD(0.01),
+        X,
+        np.zeros(10),
+        epochs=2,
+        batch_size=4,
+        augment=augment,
+        rng=rng,
+        drop_last=True,
+    )
+    assert sizes == [4, 4, 4, 4]
+    with pytest.raises(ValueError, match="drop_last"):
+        nnreg.fit(
+            model,
+            nnreg.MeanSquaredError(),
+            nnreg.SGD(0.01),
+            X,
+            np.zeros(10),
+            epochs=1,
+            batch_size=11,
+            rng=rng,
+            drop_last=True,
+        )
+
+
+def test_batchnorm_with_batch_of_two_trains_when_dropping_last():
+    d = load_digits(n_train=101, seed=0)
+    rng = np.random.default_rng(0)
+    model = nnreg.mlp((64, 16, 10), rng=rng, norm="batch")
+    with pytest.raises(ValueError, match="バッチサイズ 2 以上"):
+        nnreg.fit(
+            model,
+            nnreg.SoftmaxCrossEntropy(),
+            nnreg.SGD(0.05),
+            d.X_train,
+            d.y_train,
+            epochs=1,
+            batch_size=2,
+            rng=rng,
+        )
+    hist = nnreg.fit(
+        model,
+        nnreg.SoftmaxCrossEntropy(),
+        nnreg.SGD(0.05),
+        d.X_train,
+        d.y_train,
+        epochs=1,
+        batch_size=2,
+        rng=rng,
+        drop_last=True,
+    )
+    assert len(hist.train_loss) == 1 and np.isfinite(hist.train_loss[0])

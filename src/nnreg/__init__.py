@@ -4,19 +4,25 @@
 """
 
 from . import (
+    augment,
+    baselines,
     callbacks,
     checks,
+    curves,
     datasets,
     dropout,
     gradcheck,
     layers,
     losses,
+    monitor,
     optimizers,
     regularizers,
+    toy,
     training,
 )
+from .callbacks import EarlyStopping
 from .dropout import fold_dropout, predict_mc
-from .layers import BatchNorm, Dense, Dropout, Layer, LayerNorm, ReLU, Sigmoid, Tanh
+from .layers import BatchNorm, Dense, Dropout, Layer, LayerNorm, NoisyShift, ReLU, Sigmoid, Tanh
 from .losses import MeanSquaredError, SoftmaxCrossEntropy
 from .model import Sequential, mlp
 from .notebook import glue
@@ -46,11 +52,13 @@ __all__ = [
     "BatchNorm",
     "Dense",
     "Dropout",
+    "EarlyStopping",
     "History",
     "Layer",
     "LayerNorm",
     "MeanSquaredError",
     "Momentum",
+    "NoisyShift",
     "RMSprop",
     "ReLU",
     "Sequential",
@@ -58,8 +66,11 @@ __all__ = [
     "SoftmaxCrossEntropy",
     "Tanh",
     "accuracy",
+    "augment",
+    "baselines",
     "callbacks",
     "checks",
+    "curves",
     "datasets",
     "dropout",
     "evaluate",
@@ -70,8 +81,10 @@ __all__ = [
     "layers",
     "losses",
     "mlp",
+    "monitor",
     "optimizers",
     "predict_mc",
     "regularizers",
+    "toy",
     "training",
 ]

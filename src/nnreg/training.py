@@ -112,12 +112,15 @@ def fit(
     augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
     rng: np.random.Generator | None = None,
     progress: bool = False,
+    drop_last: bool = False,
 ) -> History:
     """ミニバッチ SGD の学習ループ。
 
     各エポックで ``rng`` を使って訓練データを非復元抽出でシャッフルし、``batch_size`` ごとに
     順伝播 → 損失（+ 正則化項）→ 逆伝播 → ``optimizer.step`` を行います。
     ``augment(X_batch, rng)`` を渡すと、各ミニバッチにデータ拡張を施してから使います。
+    ``drop_last=True`` なら、割り切れずに余った最後の小さなミニバッチを使いません（バッチ正規化で
+    最後のミニバッチが 1 サンプルになるのを避けるときなど。そのエポックで使わなかったサンプルは次のエポックで使われえます）。
 
     損失が NaN/inf になったら、その時点で学習を止め、``History.diverged`` と
     ``History.diverged_epoch`` に記録し、その旨を表示します（黙って続けることはありません）。
@@ -139,6 +142,11 @@ def fit(
             )
     epochs = check_int(epochs, "epochs")
     batch_size = check_int(batch_size, "batch_size")
+    if drop_last and batch_size > X_train.shape[0]:
+        raise ValueError(
+            f"drop_last=True では batch_size は訓練データの数 {X_train.shape[0]} 以下を期待しています"
+            f"（受け取った値: {batch_size}）。このままでは 1 つもミニバッチが作れません"
+        )
     rng = as_generator(rng)
     callbacks = list(callbacks)
 
@@ -157,6 +165,7 @@ def fit(
         augment,
         rng,
         progress,
+        drop_last,
     )
     for cb in callbacks:
         on_train_end = getattr(cb, "on_train_end", None)
@@ -180,8 +189,10 @@ def _train_loop(
     augment,
     rng,
     progress,
+    drop_last=False,
 ) -> History:
-    n = X_train.shape[0]
+    n_all = X_train.shape[0]
+    n = n_all - n_all % batch_size if drop_last else n_all  # 1 エポックで使うサンプル数
     with_acc = _is_label_vector(y_train)
     history = History()
     params = model.parameters()
@@ -193,7 +204,7 @@ def _train_loop(
         epoch_iter = tqdm(epoch_iter, total=epochs, desc="学習")
 
     for epoch in epoch_iter:
-        order = rng.permutation(n)
+        order = rng.permutation(n_all)[:n]
         total_loss = total_penalty = 0.0
         n_correct = 0
         for start in range(0, n, batch_size):
