@@ -156,3 +156,20 @@ def test_corrupt_labels_errors(y, kwargs, match):
     args = {"fraction": 0.5, "n_classes": 10, "rng": np.random.default_rng(0)} | kwargs
     with pytest.raises(ValueError, match=match):
         corrupt_labels(y, args.pop("fraction"), **args)
+
+
+def test_one_vs_rest_is_balanced_and_labelled():
+    from nnreg.datasets import one_vs_rest
+
+    d = load_digits(seed=0)
+    X, t = one_vs_rest(d.X_train, d.y_train, 3, rng=np.random.default_rng(0))
+    n3 = int(np.sum(d.y_train == 3))
+    assert len(t) == 2 * n3 and t.sum() == n3
+    # ラベル 1 の画像はすべて元の 3、ラベル 0 の画像は 3 以外
+    rows3 = {r.tobytes() for r in d.X_train[d.y_train == 3]}
+    assert all((r.tobytes() in rows3) == bool(label) for r, label in zip(X, t, strict=True))
+    X2, t2 = one_vs_rest(d.X_train, d.y_train, 3, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(t, t2)
+    with pytest.raises(ValueError, match="positive"):
+        one_vs_rest(d.X_train, d.y_train, 11, rng=np.random.default_rng(0))

@@ -65,3 +65,18 @@ def test_gradient_norms_match_backward_and_leave_model_untouched(rng):
     expected = [np.linalg.norm(g) for k, g in model.gradients().items() if k.endswith(".W")]
     np.testing.assert_allclose(norms, expected)
     assert norms.shape == (3,) and np.all(norms > 0)
+
+
+def test_dead_relu_fraction_counts_units_that_never_fire():
+    from nnreg.monitor import dead_relu_fraction
+
+    rng = np.random.default_rng(0)
+    model = nnreg.mlp((3, 4, 2), rng=rng)
+    X = rng.standard_normal((50, 3))
+    W, b = model.layers[0].params["W"], model.layers[0].params["b"]
+    W[:, :2] = 0.0
+    b[:2] = -1.0  # 2 つのユニットは常に負の入力 → 死んだ ReLU
+    b[2:] = 100.0  # 残り 2 つは常に発火
+    assert dead_relu_fraction(model, X) == 0.5
+    b[:2] = 0.5
+    assert dead_relu_fraction(model, X) == 0.0

@@ -197,3 +197,29 @@ def corrupt_labels(y: np.ndarray, fraction: float, *, n_classes: int, rng: np.ra
     flip = rng.random(len(y)) < fraction
     offset = rng.integers(1, n_classes, size=len(y))  # 1〜C-1 だけずらす = 必ず別のクラス
     return np.where(flip, (y + offset) % n_classes, y).astype(np.int64)
+
+
+def one_vs_rest(
+    X: np.ndarray, y: np.ndarray, positive: int, *, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """「``positive`` のクラスか、それ以外か」の 2 クラス問題を、同じ枚数ずつの釣り合った形で作ります（第1・5章）。
+
+    ``positive`` の画像すべてと、それ以外から同じ枚数を無作為に選んだ画像を混ぜてシャッフルし、
+    ラベルを「``positive`` なら 1、それ以外なら 0」にして返します。
+    """
+    y = np.asarray(y)
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(
+            "rng には np.random.default_rng(seed) で作った Generator を渡してください"
+            f"（受け取った型: {type(rng).__name__}）"
+        )
+    pos = np.flatnonzero(y == positive)
+    if len(pos) == 0:
+        raise ValueError(
+            f"positive のクラスが y にありません（受け取った値: {positive!r}、y のクラス: {np.unique(y)}）"
+        )
+    neg = rng.permutation(np.flatnonzero(y != positive))
+    if len(neg) < len(pos):
+        raise ValueError(f"positive 以外の例が足りません（positive: {len(pos)} 枚、それ以外: {len(neg)} 枚）")
+    idx = rng.permutation(np.concatenate([pos, neg[: len(pos)]]))
+    return np.asarray(X)[idx], (y[idx] == positive).astype(np.int64)

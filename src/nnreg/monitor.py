@@ -39,6 +39,15 @@ def preactivations(
     return out
 
 
+def dead_relu_fraction(model: Sequential, X: np.ndarray) -> float:
+    """「死んだ」ReLU の割合: ``X`` のどのサンプルでも入力が 0 以下（出力が常に 0）のユニットの割合（第4・6章）。
+
+    モデルのすべての ReLU 層のユニットをまとめて数えます。推論モードで計算し、学習の状態は変えません。
+    """
+    zs = preactivations(model, X, activations=(ReLU,))
+    return float(np.mean(np.concatenate([np.all(z <= 0, axis=0) for z in zs])))
+
+
 class ActivationStats:
     """コールバック: 各エポックの終わりに、固定したデータ ``X`` での前活性の分布を記録します。
 
