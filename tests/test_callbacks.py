@@ -252,3 +252,30 @@ def test_repr_has_no_address():
     es = EarlyStopping(patience=2)
     run_script(es, [1.0, 0.5, 0.6])
     assert "0x" not in repr(es) and "最良 エポック 2" in repr(es)
+
+
+def test_evaluator_records_inference_mode_metrics_every_epoch():
+    from nnreg.callbacks import Evaluator
+
+    d = load_digits(n_train=100, seed=0)
+    rng = np.random.default_rng(0)
+    model = nnreg.mlp((64, 32, 10), rng=rng, dropout=0.5)
+    ev = Evaluator(d.X_train, d.y_train, nnreg.SoftmaxCrossEntropy())
+    hist = nnreg.fit(
+        model,
+        nnreg.SoftmaxCrossEntropy(),
+        nnreg.Adam(0.01),
+        d.X_train,
+        d.y_train,
+        epochs=3,
+        batch_size=20,
+        callbacks=[ev],
+        rng=rng,
+    )
+    assert len(ev.loss) == len(ev.acc) == 3
+    # 最後の記録は学習後のモデルを推論モードで評価した値と一致する（ドロップアウトの雑音を含まない）
+    loss, acc = nnreg.evaluate(model, nnreg.SoftmaxCrossEntropy(), d.X_train, d.y_train)
+    assert ev.loss[-1] == pytest.approx(loss) and ev.acc[-1] == pytest.approx(acc)
+    assert ev.loss[-1] != pytest.approx(hist.train_loss[-1])
+    with pytest.raises(ValueError, match="先頭の長さ"):
+        Evaluator(d.X_train, d.y_train[:5], nnreg.SoftmaxCrossEntropy())

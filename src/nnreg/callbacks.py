@@ -5,7 +5,8 @@
 ``on_train_end(history, model)`` も持っていれば、``fit`` は学習の最後（止めたときも、エポックを
 使い切ったときも、発散して打ち切ったときも）に一度だけ呼びます（持っていなくてもかまいません）。
 
-:class:`EarlyStopping` は第7章の早期終了です。
+:class:`EarlyStopping` は第7章の早期終了です。:class:`Evaluator` は、決まったデータでの損失と正解率を
+毎エポック記録するだけのコールバックです（推論モードの訓練損失や、分析用のテストデータの成績など）。
 """
 
 from __future__ import annotations
@@ -27,6 +28,35 @@ class Callback(Protocol):
 
 
 MONITORS = ("val_loss", "val_acc", "train_loss", "train_acc")
+
+
+class Evaluator:
+    """各エポックの終わりに、決まったデータ ``(X, y)`` での損失と正解率を推論モードで記録します（学習は止めません）。
+
+    記録は ``loss`` と ``acc``（ラベルが整数でなければ ``acc`` は None が並びます）のリストです。
+    例: 推論モードでの訓練損失（第3章）、分析のためだけのテストデータの成績（第7章）。
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, loss) -> None:
+        from ._validation import as_float_array
+
+        self.X = as_float_array(X, "X", ndim=2)
+        self.y = np.asarray(y)
+        if self.y.shape[:1] != self.X.shape[:1]:
+            raise ValueError(
+                f"y の先頭の長さは X と同じ {self.X.shape[0]} を期待しています（受け取った形状: {self.y.shape}）"
+            )
+        self.loss_fn = loss
+        self.loss: list[float] = []
+        self.acc: list[float | None] = []
+
+    def on_epoch_end(self, epoch: int, history: History, model: Sequential) -> bool:
+        from .training import evaluate
+
+        value, acc = evaluate(model, self.loss_fn, self.X, self.y)
+        self.loss.append(value)
+        self.acc.append(acc)
+        return False
 
 
 def _state_arrays(model: Sequential) -> dict[str, np.ndarray]:
