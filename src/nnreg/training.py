@@ -150,47 +150,6 @@ def fit(
     rng = as_generator(rng)
     callbacks = list(callbacks)
 
-    history = _train_loop(
-        model,
-        loss,
-        optimizer,
-        X_train,
-        y_train,
-        X_val,
-        y_val,
-        epochs,
-        batch_size,
-        regularizer,
-        callbacks,
-        augment,
-        rng,
-        progress,
-        drop_last,
-    )
-    for cb in callbacks:
-        on_train_end = getattr(cb, "on_train_end", None)
-        if on_train_end is not None:
-            on_train_end(history, model)
-    return history
-
-
-def _train_loop(
-    model,
-    loss,
-    optimizer,
-    X_train,
-    y_train,
-    X_val,
-    y_val,
-    epochs,
-    batch_size,
-    regularizer,
-    callbacks,
-    augment,
-    rng,
-    progress,
-    drop_last=False,
-) -> History:
     n_all = X_train.shape[0]
     n = n_all - n_all % batch_size if drop_last else n_all  # 1 エポックで使うサンプル数
     with_acc = _is_label_vector(y_train)
@@ -215,7 +174,8 @@ def _train_loop(
             with np.errstate(over="ignore", invalid="ignore"):
                 out = model.forward(xb, train=True)
                 if not np.all(np.isfinite(out)):
-                    return _diverged(history, epoch, float("nan"))
+                    _diverged(history, epoch, float("nan"))
+                    break
                 value = loss.forward(out, yb)
                 dout = loss.backward()
                 pen = 0.0
@@ -223,7 +183,8 @@ def _train_loop(
                     pen = regularizer.penalty(params)
                     value += pen
                 if not np.isfinite(value):
-                    return _diverged(history, epoch, value)
+                    _diverged(history, epoch, value)
+                    break
                 model.backward(dout)
                 if regularizer is not None:
                     for key, g in regularizer.grad(params).items():
@@ -233,6 +194,8 @@ def _train_loop(
             total_penalty += pen * len(idx)
             if with_acc:
                 n_correct += int(np.sum(np.argmax(out, axis=1) == yb))
+        if history.diverged:
+            break
         history.train_loss.append(total_loss / n)
         history.penalty.append(total_penalty / n)
         if with_acc:
@@ -241,7 +204,8 @@ def _train_loop(
             with np.errstate(over="ignore", invalid="ignore"):
                 out_val = model.forward(X_val, train=False)
             if not np.all(np.isfinite(out_val)):
-                return _diverged(history, epoch, float("nan"))
+                _diverged(history, epoch, float("nan"))
+                break
             v_loss = loss.forward(out_val, y_val)
             v_acc = accuracy(out_val, y_val) if with_acc and out_val.shape[1] > 1 else None
             history.val_loss.append(v_loss)
@@ -253,14 +217,19 @@ def _train_loop(
         if stop:
             history.stopped_epoch = epoch
             break
+
+    # 止めたとき・エポックを使い切ったとき・発散したときのどれでも、学習の最後に一度だけ呼びます
+    for cb in callbacks:
+        on_train_end = getattr(cb, "on_train_end", None)
+        if on_train_end is not None:
+            on_train_end(history, model)
     return history
 
 
-def _diverged(history: History, epoch: int, value: float) -> History:
+def _diverged(history: History, epoch: int, value: float) -> None:
     history.diverged = True
     history.diverged_epoch = epoch
     print(
         f"学習が発散したため、エポック {epoch} で打ち切りました（損失 = {value}）。"
         "学習率を下げるなどして、もう一度試してください。"
     )
-    return history
