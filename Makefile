@@ -21,11 +21,12 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: book test lint unit nbval build-check links browser venv execute student clean help
+.PHONY: book test lint unit nbval portability portability-rest build-check links browser venv execute student clean help
 
 help:
 	@echo "make book   本をビルド（_build/html/index.html）"
 	@echo "make test   lint + 単体テスト + nbval + 本のビルド + リンク検査 + ブラウザでの検査"
+	@echo "make portability  全ノートブックを OpenBLAS のカーネル（Prescott / Haswell / SkylakeX）ごとに nbval で比較"
 	@echo "make links    ビルド済みの本の内部リンク・アンカーを検査"
 	@echo "make browser  ビルド済みの本を chromium で開いて検査（スクリーンショットは _build/screenshots/）"
 	@echo "make execute  ノートブックを実行し直して保存（NB=book/xxx.ipynb で 1 冊）"
@@ -56,6 +57,14 @@ nbval: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -o filterwarnings= -o testpaths= \
 		--nbval --nbval-sanitize-with book/nbval-sanitize.cfg -n $(JOBS) --dist loadscope book
 
+# 出力が BLAS のカーネルに依存しないことの確認（CPU が対応するカーネルごとに nbval）。
+# make test では、make nbval で確かめた今のカーネルを除いた残り（portability-rest）を実行します。
+portability: $(STAMP)
+	$(BIN)/python tools/portability.py -n $(JOBS)
+
+portability-rest: $(STAMP)
+	$(BIN)/python tools/portability.py -n $(JOBS) --skip-current
+
 build-check: $(STAMP)
 	$(BIN)/jupyter-book build $(BUILD_FLAGS) .
 	$(BIN)/python tools/check_build.py _build/html
@@ -69,7 +78,7 @@ browser: $(STAMP)
 		echo "  sudo apt-get install chromium fonts-noto-cjk  か、make browser CHROMIUM=<Chrome のパス>"; exit 1; }
 	$(BIN)/python -m pytest -q -p no:cacheprovider -o testpaths= tests/browser
 
-test: lint unit nbval build-check links browser
+test: lint unit nbval portability-rest build-check links browser
 	@echo "make test: すべて成功しました"
 
 # ノートブックを新しいカーネルで実行し直して保存（NB=book/xxx.ipynb で 1 冊だけ）

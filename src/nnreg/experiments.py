@@ -1,0 +1,83 @@
+"""同じ実験を複数のシードで繰り返し、結果を表にまとめる道具（全章）。
+
+1 つのシードの結果は、たまたまの初期値やミニバッチの順番で変わります。学習が不安定な設定では、
+同じシードでも CPU（BLAS のカーネル）が違えば最後の桁の違いが増幅されて、別の結果になります。
+比べるときは ``over_seeds`` で 5 つ以上のシードを回し、平均 ± 標準偏差（ddof=1）か、
+「何シード中いくつが基準を満たしたか」のような、揺れに強い形で報告します。
+
+    runs = over_seeds(lambda s: {"val_acc": train(seed=s).val_acc[-1]}, seeds=range(1, 6))
+    print(runs.mean_sd("val_acc"))          # 0.944 ± 0.009
+    print(runs.count("val_acc", at_least=0.9))  # 5
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SeedRuns:
+    """シードごとの結果。``values[名前]`` はシードの順に並んだ 1 次元配列です。"""
+
+    seeds: tuple[int, ...]
+    values: dict[str, np.ndarray]
+
+    def _get(self, key: str) -> np.ndarray:
+        if key not in self.values:
+            raise KeyError(f"結果に {key!r} はありません（あるのは {sorted(self.values)}）")
+        return self.values[key]
+
+    def mean(self, key: str) -> float:
+        """シードについての平均。"""
+        return float(np.mean(self._get(key)))
+
+    def sd(self, key: str) -> float:
+        """シードについての標準偏差（不偏、ddof=1）。"""
+        return float(np.std(self._get(key), ddof=1))
+
+    def mean_sd(self, key: str, fmt: str = ".3f") -> str:
+        """``"平均 ± 標準偏差"`` の文字列（例: ``0.944 ± 0.009``）。"""
+        return f"{self.mean(key):{fmt}} ± {self.sd(key):{fmt}}"
+
+    def count(self, key: str, *, at_least: float | None = None, below: float | None = None) -> int:
+        """``at_least`` 以上（かつ ``below`` 未満）だったシードの数。"""
+        if at_least is None and below is None:
+            raise ValueError("count には at_least か below の少なくとも一方を指定してください")
+        v = self._get(key)
+        ok = np.ones(v.shape, dtype=bool)
+        if at_least is not None:
+            ok &= v >= at_least
+        if below is not None:
+            ok &= v < below
+        return int(ok.sum())
+
+
+def over_seeds(run: Callable[[int], Mapping[str, float]], seeds: Iterable[int]) -> SeedRuns:
+    """``run(seed)`` を各シードで呼び、返された ``{名前: 数値}`` をシードごとに集めます。
+
+    ``run`` はシードを受け取り、そのシードで作った ``np.random.default_rng(seed)`` だけを使って
+    実験し、数値の dict を返す関数です。標準偏差を出せるよう、シードは 2 つ以上を期待します。
+    """
+    seeds = tuple(int(s) for s in seeds)
+    if len(seeds) < 2:
+        raise ValueError(f"over_seeds はシードを 2 つ以上期待しています（受け取った数: {len(seeds)}）")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"シードに重複があります（受け取った値: {seeds}）")
+    rows = []
+    for s in seeds:
+        row = run(s)
+        if not isinstance(row, Mapping) or not row:
+            raise ValueError(
+                f"run(seed) は {{名前: 数値}} の空でない dict を返すことを期待しています"
+                f"（シード {s} で受け取った値: {type(row).__name__}）"
+            )
+        if rows and set(row) != set(rows[0]):
+            raise ValueError(
+                f"シードによって結果の名前が違います（{sorted(rows[0])} と、シード {s} の {sorted(row)}）"
+            )
+        rows.append(row)
+    values = {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
+    return SeedRuns(seeds=seeds, values=values)

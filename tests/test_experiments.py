@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+
+import nnreg
+from nnreg.experiments import over_seeds
+
+
+def test_over_seeds_collects_in_seed_order_and_summarises():
+    calls = []
+
+    def run(seed):
+        calls.append(seed)
+        return {"acc": float(np.random.default_rng(seed).random()), "seed": seed}
+
+    runs = over_seeds(run, range(3, 8))
+    assert calls == [3, 4, 5, 6, 7]
+    assert runs.seeds == (3, 4, 5, 6, 7)
+    np.testing.assert_array_equal(runs.values["seed"], [3, 4, 5, 6, 7])
+    acc = runs.values["acc"]
+    assert runs.mean("acc") == pytest.approx(acc.mean())
+    # ddof=1: 5 個の値の不偏標準偏差（手で計算）
+    assert runs.sd("seed") == pytest.approx(np.sqrt(10 / 4))
+    assert runs.mean_sd("seed", ".2f") == "5.00 ± 1.58"
+    assert runs.count("seed", at_least=5) == 3
+    assert runs.count("seed", below=5) == 2
+    assert runs.count("seed", at_least=4, below=7) == 3
+
+
+def test_over_seeds_rejects_bad_input():
+    with pytest.raises(ValueError, match="2 つ以上"):
+        over_seeds(lambda s: {"a": 1.0}, [1])
+    with pytest.raises(ValueError, match="重複"):
+        over_seeds(lambda s: {"a": 1.0}, [1, 1])
+    with pytest.raises(ValueError, match="dict"):
+        over_seeds(lambda s: 0.5, [1, 2])
+    with pytest.raises(ValueError, match="名前が違います"):
+        over_seeds(lambda s: {"a": 1.0} if s == 1 else {"b": 1.0}, [1, 2])
+    runs = over_seeds(lambda s: {"a": float(s)}, [1, 2])
+    with pytest.raises(KeyError, match="'b'"):
+        runs.mean("b")
+    with pytest.raises(ValueError, match="at_least か below"):
+        runs.count("a")
+
+
+def test_exported():
+    assert nnreg.experiments.over_seeds is over_seeds
