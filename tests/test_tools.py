@@ -117,3 +117,30 @@ def test_committed_notebooks_have_coalesced_streams():
             for a, b in itertools.pairwise(outs):
                 same = a["output_type"] == b["output_type"] == "stream" and a["name"] == b["name"]
                 assert not same, f"{path.name}: 分かれた stream 出力があります（make execute で直ります）"
+
+
+portability = _load("portability")
+
+
+def test_portability_reads_cpu_flags_and_picks_kernels():
+    cpuinfo = "processor\t: 0\nflags\t\t: fpu sse3 avx avx2 fma\nbugs\t\t: none\n"
+    flags = portability.cpu_flags(cpuinfo)
+    assert {"avx2", "sse3"} <= flags and "avx512f" not in flags
+    assert portability.available_kernels(flags) == ["Prescott", "Haswell"]
+    assert portability.available_kernels(flags | {"avx512f"}) == ["Prescott", "Haswell", "SkylakeX"]
+    assert portability.available_kernels(set()) == ["Prescott"]
+    assert portability.cpu_flags("no flags here") == set()
+
+
+def test_portability_kernel_names_and_aliases():
+    assert portability.same_kernel("Prescott", "Katmai")
+    assert portability.same_kernel("Haswell", "haswell")
+    assert not portability.same_kernel("Haswell", "SkylakeX")
+
+
+def test_portability_rejects_unknown_kernel(capsys):
+    if not Path("/proc/cpuinfo").exists():
+        pytest.skip("/proc/cpuinfo の無い環境（Linux 以外）では引数の検査まで進みません")
+    with pytest.raises(SystemExit):
+        portability.main(["--kernels", "Pentium"])
+    assert "Pentium" in capsys.readouterr().err
