@@ -144,3 +144,33 @@ def test_portability_rejects_unknown_kernel(capsys):
     with pytest.raises(SystemExit):
         portability.main(["--kernels", "Pentium"])
     assert "Pentium" in capsys.readouterr().err
+
+
+# 17 桁の repr（4.440892098500626e-16、249.95568306517384 など）は丸め誤差の桁まで表示していて、
+# BLAS のカーネルが変わると最後の桁が変わります（CONTRIBUTING.md「出力の移植性」）。
+LONG_FLOAT = __import__("re").compile(r"(?<![\d.])-?\d+\.\d{9,}(?:e[+-]\d+)?")
+
+
+def _text_outputs(nb):
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                yield i, "stream", out.get("text", "")
+            for mime, value in out.get("data", {}).items():
+                if mime.startswith("text/plain") or mime.startswith("application/papermill.record/text"):
+                    yield i, mime, value if isinstance(value, str) else "".join(value)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "book").glob("*.ipynb")), ids=lambda p: p.name)
+def test_outputs_print_no_rounding_noise_digits(path):
+    nb = nbformat.read(path, as_version=4)
+    noisy = [(i, m.group(0)) for i, _, text in _text_outputs(nb) for m in LONG_FLOAT.finditer(text)]
+    assert not noisy, f"{path.name}: 丸め誤差の桁まで表示している出力があります（セル番号, 値）: {noisy[:5]}"
+
+
+def test_long_float_pattern():
+    assert LONG_FLOAT.search("差の最大値: 4.440892098500626e-16")
+    assert LONG_FLOAT.search("249.95568306517384")
+    assert not LONG_FLOAT.search("検証正解率 0.944 ± 0.009、学習率 0.0794、1.0e-09 未満")
