@@ -45,3 +45,10 @@ def test_check_gradients(capsys):
         checks.check_gradients({"W": float("nan")})
     with pytest.raises(ValueError, match="dict"):
         checks.check_gradients({})
+
+
+def test_check_fact(capsys):
+    checks.check_fact(True, "成り立ちません", name="5 シードすべてで 0.8 未満")
+    assert capsys.readouterr().out == "✔ 5 シードすべてで 0.8 未満\n"
+    with pytest.raises(AssertionError, match="0.8 未満: 0.8 以上のシードがあります"):
+        checks.check_fact(False, "0.8 以上のシードがあります", name="0.8 未満")

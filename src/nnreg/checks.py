@@ -92,3 +92,15 @@ def check_gradients(errors: dict[str, float], *, tol: float = 1e-7, name: str = 
             "逆伝播の式、または float64 で計算しているかを確かめてください"
         )
     print(f"✔ {name}: 相対誤差はすべて {_bound_text(tol)} 未満（{', '.join(errors)}）")
+
+
+def check_fact(condition: bool, message: str, *, name: str) -> None:
+    """本文が頼る事実（「5 シードすべてで 0.8 未満」など）が成り立つかを確かめ、「✔ name」と表示します。
+
+    ``check_true`` は演習の答え合わせ用で「正解です」と表示します。こちらは実験の結果を、
+    揺れに左右されない形（上限・下限・個数）で報告するときに使います。成り立たなければ
+    ``message`` を添えて ``AssertionError`` を送出するので、本文と結果が食い違ったまま本がビルドされることはありません。
+    """
+    if not condition:
+        raise AssertionError(f"{name}: {message}")
+    print(f"✔ {name}")
