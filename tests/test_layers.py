@@ -65,6 +65,21 @@ def test_dense_he_init_scale():
     assert abs(layer.params["W"].std() - np.sqrt(2 / 400)) < 0.002
 
 
+@pytest.mark.parametrize(
+    ("init", "std"),
+    [
+        ("lecun", np.sqrt(1 / 400)),
+        ("glorot", np.sqrt(2 / (400 + 100))),
+        ("xavier", np.sqrt(2 / (400 + 100))),
+        ("small", 0.01),
+    ],
+)
+def test_dense_init_scales(init, std):
+    # Glorot/Xavier は √(2/(n_in+n_out))、LeCun は √(1/n_in)（n_out = 100 なので両者ははっきり違う）
+    layer = nnreg.Dense(400, 100, rng=np.random.default_rng(0), init=init)
+    assert abs(layer.params["W"].std() / std - 1) < 0.02
+
+
 def test_dense_rejects_wrong_width(rng):
     layer = nnreg.Dense(4, 2, rng=rng)
     with pytest.raises(ValueError, match=r"\(N, 4\).*\(3, 5\)"):

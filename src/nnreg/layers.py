@@ -42,7 +42,7 @@ class Layer:
             )
 
 
-_INITS = ("he", "xavier", "small")
+_INITS = ("he", "lecun", "glorot", "xavier", "small")
 
 
 class Dense(Layer):
@@ -52,8 +52,14 @@ class Dense(Layer):
     ----------
     n_in, n_out : 入力と出力の次元。
     rng : 重みの初期化に使う ``np.random.Generator``。
-    init : ``"he"``（標準偏差 √(2/n_in)、ReLU 向け）、``"xavier"``（√(1/n_in)）、
-        ``"small"``（0.01）のいずれか。
+    init : 重みの初期値の正規分布の標準偏差の決め方。
+        ``"he"``: √(2/n_in)（He ら 2015。ReLU 向け）、
+        ``"lecun"``: √(1/n_in)（LeCun ら 1998。シグモイドや tanh で分散を保つ）、
+        ``"glorot"``: √(2/(n_in+n_out))（Glorot と Bengio 2010。順伝播と逆伝播の分散の折り合い）、
+        ``"xavier"``: ``"glorot"`` の別名（Xavier Glorot の名から）、
+        ``"small"``: 0.01。
+        以前の版の ``"xavier"`` は √(1/n_in) でしたが、これは LeCun の初期化なので ``"lecun"`` と名付け直し、
+        ``"xavier"`` を本来の Glorot の初期化にしました。
     dtype : パラメータの dtype（既定は float64）。入力はこの dtype に揃えます。
     """
 
@@ -73,7 +79,14 @@ class Dense(Layer):
             raise ValueError(f"init は {_INITS} のいずれかを期待しています（受け取った値: {init!r}）")
         self.init = init
         rng = as_generator(rng)
-        std = {"he": np.sqrt(2.0 / n_in), "xavier": np.sqrt(1.0 / n_in), "small": 0.01}[init]
+        glorot = np.sqrt(2.0 / (n_in + n_out))
+        std = {
+            "he": np.sqrt(2.0 / n_in),
+            "lecun": np.sqrt(1.0 / n_in),
+            "glorot": glorot,
+            "xavier": glorot,
+            "small": 0.01,
+        }[init]
         self.dtype = np.dtype(dtype)
         self.params = {
             "W": (rng.standard_normal((n_in, n_out)) * std).astype(self.dtype),
