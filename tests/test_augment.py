@@ -8,6 +8,7 @@ from nnreg.augment import (
     flip_horizontal,
     random_affine,
     random_deletion,
+    cutout,
     random_erasing,
     random_flip,
     random_noise,
@@ -274,3 +275,11 @@ def test_random_swap(rng):
     assert random_swap(["猫"], n=3, rng=rng) == ["猫"]
     with pytest.raises(ValueError, match="空でない文字列"):
         random_swap(["猫", ""], rng=rng)
+
+
+def test_cutout_is_the_same_transform_as_the_old_name(rng):
+    X = rng.random((20, 64))
+    a = cutout(3, p=0.5)(X, np.random.default_rng(5))
+    b = random_erasing(3, p=0.5)(X, np.random.default_rng(5))
+    np.testing.assert_array_equal(a, b)
+    assert cutout(3).__name__ == "cutout(3, p=1)"

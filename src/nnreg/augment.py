@@ -5,7 +5,7 @@
 - ``shift_images(X, dx, dy)``: すべての画像（または画像ごとに指定した量）を決まった画素数だけずらす。
 - ``affine_images(X, angle, scale)``: 画像の中心のまわりに回転・拡大縮小する（双線形補間）。
 - ``flip_horizontal(X)``: 左右反転（数字では意味が変わる「悪い拡張」の例として使う）。
-- ``random_shift`` / ``random_affine`` / ``random_noise`` / ``random_erasing`` / ``random_flip``:
+- ``random_shift`` / ``random_affine`` / ``random_noise`` / ``cutout``（旧名 ``random_erasing``） / ``random_flip``:
   ``fit(..., augment=...)`` に渡せる ``(X, rng) -> X`` の変換を作る。
 - ``compose(*augs)``: いくつかの変換を順に施す 1 つの変換を作る。
 
@@ -208,13 +208,13 @@ def random_noise(std: float, *, clip: tuple[float, float] | None = (0.0, 1.0)) -
     return augment
 
 
-def random_erasing(
-    size: int, *, p: float = 1.0, shape: tuple[int, int] = (8, 8), fill: float = 0.0
-) -> Augment:
-    """画像ごとに確率 ``p`` で、``size``×``size`` の正方形を ``fill`` で塗りつぶす変換を返します（cutout）。
+def cutout(size: int, *, p: float = 1.0, shape: tuple[int, int] = (8, 8), fill: float = 0.0) -> Augment:
+    """画像ごとに確率 ``p`` で、``size``×``size`` の正方形を ``fill`` で塗りつぶす変換を返します（Cutout）。
 
     正方形の中心（``size`` が偶数なら中心の右下の画素）は画像のすべての画素から一様に選び、
-    画像からはみ出した部分は切り捨てます（DeVries & Taylor, 2017 の cutout と同じ置き方）。
+    画像からはみ出した部分は切り捨てます（DeVries & Taylor, 2017 の Cutout と同じ置き方）。
+    Zhong ら (2020) の Random Erasing は、大きさと縦横比も乱数で選んだ長方形を画像の内側に置き、
+    乱数の値で塗る別の手法です。
     """
     size = check_int(size, "size", minimum=1)
     p = check_in_unit_interval(p, "p", closed_right=True)
@@ -236,8 +236,19 @@ def random_erasing(
         mask = in_rows[:, :, None] & in_cols[:, None, :] & chosen[:, None, None]
         return np.where(mask.reshape(n, h * w), fill, X)
 
-    augment.__name__ = f"random_erasing({size}, p={p:g})"
+    augment.__name__ = f"cutout({size}, p={p:g})"
     return augment
+
+
+def random_erasing(
+    size: int, *, p: float = 1.0, shape: tuple[int, int] = (8, 8), fill: float = 0.0
+) -> Augment:
+    """``cutout`` の古い名前です（互換のために残しています）。
+
+    中身は DeVries & Taylor (2017) の Cutout で、Zhong ら (2020) の Random Erasing ではありません。
+    新しいコードでは ``cutout`` を使ってください。
+    """
+    return cutout(size, p=p, shape=shape, fill=fill)
 
 
 def flip_horizontal(X: np.ndarray, *, shape: tuple[int, int] = (8, 8)) -> np.ndarray:
