@@ -237,8 +237,10 @@ class BatchNorm(Layer):
     """バッチ正規化（第4章）。特徴量ごとに、ミニバッチの平均と分散で標準化してから ``γ x̂ + β``。
 
     訓練時（``train=True``）はミニバッチの統計量を使い、移動平均 ``running_mean``/``running_var`` を
-    ``running ← momentum·running + (1 - momentum)·batch`` で更新します（分散は標本分散 1/N）。
+    ``running ← momentum·running + (1 - momentum)·batch`` で更新します（分散は標本分散 1/m）。
     推論時は移動平均を使うので、出力はバッチの中身に依存しません。
+    原論文の Algorithm 2 と PyTorch は、推論用の分散に不偏分散（m/(m−1) 倍）を使いますが、nnreg は訓練時の
+    計算と同じ 1/m の分散をそのまま平均します（そのため移動分散は (m−1)/m·σ² のまわりに落ち着きます。第4章）。
 
     注意: ``momentum`` は「古い値の重み」です（Keras と同じ）。PyTorch の ``momentum=0.1`` は
     「新しい値の重み」なので、本書の ``momentum=0.9`` に当たります。
