@@ -44,3 +44,31 @@ def test_over_seeds_rejects_bad_input():
 
 def test_exported():
     assert nnreg.experiments.over_seeds is over_seeds
+
+
+def test_paired_difference_matches_a_hand_computed_t_interval():
+    from nnreg.experiments import paired_difference
+
+    a = np.array([0.91, 0.93, 0.90, 0.95, 0.92])
+    b = np.array([0.90, 0.90, 0.91, 0.92, 0.90])
+    d = a - b  # 0.01, 0.03, -0.01, 0.03, 0.02
+    res = paired_difference(a, b)
+    half = 2.7764451051977987 * d.std(ddof=1) / np.sqrt(5)  # t 分布（自由度 4）の 97.5% 点
+    assert res.mean == pytest.approx(0.016)
+    assert (res.low, res.high) == pytest.approx((0.016 - half, 0.016 + half))
+    assert res.n == 5 and res.n_positive == 4
+    assert res.excludes_zero == (0.016 - half > 0)
+    assert res.format("+.3f") == f"+0.016 [{0.016 - half:+.3f}, {0.016 + half:+.3f}]"
+    # 区間の幅は level とともに広がる
+    assert paired_difference(a, b, level=0.99).high > res.high
+
+
+def test_paired_difference_rejects_bad_input():
+    from nnreg.experiments import paired_difference
+
+    with pytest.raises(ValueError, match="同じ長さ"):
+        paired_difference([1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="2 つ以上"):
+        paired_difference([1.0], [1.0])
+    with pytest.raises(ValueError, match="level"):
+        paired_difference([1.0, 2.0], [0.0, 1.0], level=95)
