@@ -56,7 +56,8 @@ def test_paired_difference_matches_a_hand_computed_t_interval():
     half = 2.7764451051977987 * d.std(ddof=1) / np.sqrt(5)  # t 分布（自由度 4）の 97.5% 点
     assert res.mean == pytest.approx(0.016)
     assert (res.low, res.high) == pytest.approx((0.016 - half, 0.016 + half))
-    assert res.n == 5 and res.n_positive == 4
+    assert res.n == 5 and res.n_positive == 4 and res.n_negative == 1
+    assert paired_difference([1.0, 2.0, 3.0], [1.0, 1.0, 4.0]).n_negative == 1  # 差 0 はどちらにも数えない
     assert res.excludes_zero == (0.016 - half > 0)
     assert res.format("+.3f") == f"+0.016 [{0.016 - half:+.3f}, {0.016 + half:+.3f}]"
     # 区間の幅は level とともに広がる

@@ -87,7 +87,10 @@ def over_seeds(run: Callable[[int], Mapping[str, float]], seeds: Iterable[int]) 
 
 @dataclass(frozen=True)
 class PairedDifference:
-    """対応のある差 ``a - b`` の平均と、t 分布による信頼区間。"""
+    """対応のある差 ``a - b`` の平均と、t 分布による信頼区間。
+
+    ``n_positive`` / ``n_negative`` は差が正／負だったシードの数（差がちょうど 0 のシードはどちらにも数えません）。
+    """
 
     mean: float
     low: float
@@ -95,6 +98,7 @@ class PairedDifference:
     n: int
     n_positive: int
     level: float
+    n_negative: int = 0
 
     def format(self, fmt: str = "+.3f") -> str:
         """``"+0.012 [-0.003, +0.027]"`` の形の文字列。"""
@@ -129,5 +133,11 @@ def paired_difference(a, b, *, level: float = 0.95) -> PairedDifference:
     half = float(stats.t.ppf(0.5 + level / 2, df=len(d) - 1)) * d.std(ddof=1) / np.sqrt(len(d))
     m = float(d.mean())
     return PairedDifference(
-        mean=m, low=m - half, high=m + half, n=len(d), n_positive=int((d > 0).sum()), level=level
+        mean=m,
+        low=m - half,
+        high=m + half,
+        n=len(d),
+        n_positive=int((d > 0).sum()),
+        level=level,
+        n_negative=int((d < 0).sum()),
     )
