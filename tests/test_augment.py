@@ -5,10 +5,10 @@ import nnreg
 from nnreg.augment import (
     affine_images,
     compose,
+    cutout,
     flip_horizontal,
     random_affine,
     random_deletion,
-    cutout,
     random_erasing,
     random_flip,
     random_noise,
