@@ -247,3 +247,15 @@ def test_batchnorm_with_batch_of_two_trains_when_dropping_last():
         drop_last=True,
     )
     assert len(hist.train_loss) == 1 and np.isfinite(hist.train_loss[0])
+
+
+def test_summary_fits_the_book_code_column():
+    import unicodedata
+
+    hist = nnreg.History()
+    hist.train_loss, hist.val_loss = [2.5, 0.0821], [2.4, 0.1401]
+    hist.train_acc, hist.val_acc = [0.1, 0.993], [0.1, 0.967]
+    s = hist.summary()
+    assert s == "エポック 2 / 損失 訓練 0.0821・検証 0.1401 / 正解率 訓練 0.993・検証 0.967"
+    width = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+    assert width <= 80

@@ -46,16 +46,20 @@ class History:
         return int(idx) + 1
 
     def summary(self) -> str:
-        """最後のエポックの値を 1 行にまとめた文字列。"""
+        """最後のエポックの値を 1 行にまとめた文字列（本のコード欄に収まる 80 桁以内）。
+
+        例: ``エポック 30 / 損失 訓練 0.0821・検証 0.1401 / 正解率 訓練 0.993・検証 0.967``
+        """
         if not self.train_loss:
             return "記録なし"
-        parts = [f"エポック {len(self.train_loss)}", f"訓練損失 {self.train_loss[-1]:.4f}"]
+        loss = f"損失 訓練 {self.train_loss[-1]:.4f}"
         if self.val_loss:
-            parts.append(f"検証損失 {self.val_loss[-1]:.4f}")
-        if self.train_acc:
-            parts.append(f"訓練正解率 {self.train_acc[-1]:.3f}")
-        if self.val_acc:
-            parts.append(f"検証正解率 {self.val_acc[-1]:.3f}")
+            loss += f"・検証 {self.val_loss[-1]:.4f}"
+        parts = [f"エポック {len(self.train_loss)}", loss]
+        if self.train_acc or self.val_acc:
+            acc = [f"訓練 {self.train_acc[-1]:.3f}"] if self.train_acc else []
+            acc += [f"検証 {self.val_acc[-1]:.3f}"] if self.val_acc else []
+            parts.append("正解率 " + "・".join(acc))
         if self.diverged:
             parts.append(f"発散（エポック {self.diverged_epoch}）")
         return " / ".join(parts)
