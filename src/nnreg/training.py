@@ -234,6 +234,6 @@ def _diverged(history: History, epoch: int, value: float) -> None:
     history.diverged = True
     history.diverged_epoch = epoch
     print(
-        f"学習が発散したため、エポック {epoch} で打ち切りました（損失 = {value}）。"
+        f"学習が発散したため、エポック {epoch} で打ち切りました（損失 = {value}）。\n"
         "学習率を下げるなどして、もう一度試してください。"
     )

@@ -167,3 +167,32 @@ def test_screenshot_shows_math_and_japanese(page, base_url, name, min_math):
     out = SCREENSHOT_DIR / f"{Path(name).name}.png"
     page.screenshot(path=str(out), full_page=False)
     assert out.stat().st_size > 10_000
+
+
+NOTEBOOK_PAGES = [name for name in TOC_PAGES if (ROOT / f"{name}.ipynb").exists()]
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_PAGES)
+def test_code_blocks_fit_without_horizontal_scroll(page, base_url, name):
+    # ノート PC（1280 px）: コードと出力の欄は 80 桁に収まり、横スクロールが出ない
+    page.set_viewport_size({"width": 1280, "height": 900})
+    open_page(page, base_url, name)
+    blocks = page.evaluate(
+        """() => [...document.querySelectorAll('div.cell div.highlight pre, div.cell_output pre')]
+                 .map(e => ({over: e.scrollWidth - e.clientWidth,
+                             text: (e.innerText.split('\\n').find(l => l.length > 0) || '').slice(0, 60)}))"""
+    )
+    assert blocks, f"{name}: コードの欄が見つかりません"
+    wide = [b for b in blocks if b["over"] > 1]
+    assert wide == [], f"{name}: 横にはみ出すコード・出力の欄が {len(wide)} 個: {wide[:3]}"
+
+
+@pytest.mark.parametrize("name", [*NOTEBOOK_PAGES, "intro", "glossary", "notation"])
+def test_page_never_scrolls_sideways_on_a_phone(page, base_url, name):
+    # スマートフォン（390 px）: コードの欄の中は横スクロールしてよいが、ページ全体は横にずれない
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_page(page, base_url, name)
+    sizes = page.evaluate(
+        "() => ({scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth})"
+    )
+    assert sizes["scroll"] <= sizes["client"] + 1, f"{name}: ページが横にはみ出しています {sizes}"
