@@ -174,3 +174,42 @@ def test_long_float_pattern():
     assert LONG_FLOAT.search("差の最大値: 4.440892098500626e-16")
     assert LONG_FLOAT.search("249.95568306517384")
     assert not LONG_FLOAT.search("検証正解率 0.944 ± 0.009、学習率 0.0794、1.0e-09 未満")
+
+
+set_repository = _load("set_repository")
+
+
+def test_repository_url_is_decided_in_one_place():
+    # _config.yml の repository.url と、各ノートブックの Colab のセルの URL がそろっている
+    assert set_repository.mismatches() == []
+    assert set_repository.config_url().startswith("https://github.com/")
+
+
+def test_set_repository_rewrites_config_and_every_notebook(tmp_path):
+    import shutil
+
+    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    (tmp_path / "book").mkdir()
+    for path in (ROOT / "book").glob("*.ipynb"):
+        shutil.copy(path, tmp_path / "book" / path.name)
+    n_notebooks = len(list((tmp_path / "book").glob("*.ipynb")))
+
+    new = "https://github.com/someone/my-book"
+    assert set_repository.set_url(new + "/", tmp_path) == 1 + n_notebooks
+    assert set_repository.config_url(tmp_path) == new
+    assert set_repository.mismatches(tmp_path) == []
+    assert all(urls == [new] for urls in set_repository.notebook_urls(tmp_path).values())
+    # 2 回目は何も変わらない
+    assert set_repository.set_url(new, tmp_path) == 0
+    with pytest.raises(ValueError, match="https://github.com/<ユーザー>/<リポジトリ>"):
+        set_repository.set_url("git@github.com:someone/my-book.git", tmp_path)
+
+
+def test_licenses_cover_code_and_content():
+    assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
+    content = (ROOT / "LICENSE-CONTENT.md").read_text(encoding="utf-8")
+    assert "CC BY 4.0" in content and "MIT" in content
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "LICENSE-CONTENT.md" in readme and "CC BY 4.0" in readme
+    footer = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["html"]["extra_footer"]
+    assert "MIT" in footer and "CC BY 4.0" in footer
