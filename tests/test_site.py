@@ -327,3 +327,29 @@ def test_deploy_workflow_publishes_built_html_to_pages():
     deploy = wf["jobs"]["deploy"]
     assert deploy["needs"] == "build" and deploy["environment"]["name"] == "github-pages"
     assert any(str(s.get("uses", "")).startswith("actions/deploy-pages@") for s in deploy["steps"])
+
+
+# ---- 図を描くだけのコードは折りたたむ ------------------------------------------------------------------
+
+
+def _figure_only(cell) -> bool:
+    outs = cell.get("outputs", [])
+    img = any("image/png" in o.get("data", {}) for o in outs)
+    text = any(o.get("output_type") == "stream" for o in outs)
+    return img and not text and "plt.show()" in "".join(cell["source"])
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "book").glob("ch*.ipynb")), ids=lambda p: p.name)
+def test_long_figure_only_cells_are_folded(path):
+    # 図を描くだけの長いコード（6 行以上で、出力が図だけ）は hide-input で折りたたみ、本文の流れを妨げない。
+    # 学習や計算をするセル（fit, over_seeds, check_ など）は、図を出していても畳まない。
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    unfolded = []
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code" or not _figure_only(cell):
+            continue
+        src = "".join(cell["source"])
+        lesson = any(k in src for k in ("nnreg.fit(", "over_seeds", "run_optimizer(", "check_", "def "))
+        if len(src.splitlines()) > 5 and not lesson and "hide-input" not in cell["metadata"].get("tags", []):
+            unfolded.append(i)
+    assert unfolded == [], f"{path.name}: 図を描くだけの長いセルが折りたたまれていません（セル {unfolded}）"

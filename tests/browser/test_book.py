@@ -196,3 +196,16 @@ def test_page_never_scrolls_sideways_on_a_phone(page, base_url, name):
         "() => ({scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth})"
     )
     assert sizes["scroll"] <= sizes["client"] + 1, f"{name}: ページが横にはみ出しています {sizes}"
+
+
+def test_folded_figure_code_shows_the_figure_and_opens_on_click(page, base_url):
+    # 図を描くだけのコードは折りたたまれていて（hide-input）、図は見えたまま、クリックでコードが開く
+    open_page(page, base_url, "book/ch04-normalization")
+    cells = page.locator("div.cell.tag_hide-input")
+    assert cells.count() >= 3, "ch04 に折りたたまれたセルがありません"
+    first = cells.first
+    assert first.locator("img").first.is_visible(), "折りたたんだセルの図が見えていません"
+    code = first.locator("div.cell_input")
+    assert not code.is_visible(), "コードが最初から開いています"
+    first.locator("summary").first.click()
+    assert code.is_visible(), "クリックしてもコードが開きません"
