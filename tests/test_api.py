@@ -2,6 +2,8 @@
 
 import inspect
 
+import pytest
+
 import nnreg
 
 
@@ -56,3 +58,13 @@ def test_layer_contract(rng=None):
     ]:
         assert isinstance(layer.params, dict) and set(layer.params) == set(layer.grads)
         assert "0x" not in repr(layer)
+
+
+def test_pad_counts_japanese_as_two_columns():
+    from nnreg.notebook import display_width, pad
+
+    assert display_width("検証 0.9") == 8
+    assert pad("検証", 6) == "検証  " and pad("検証", 6, align="right") == "  検証"
+    assert pad("長い文字列", 4) == "長い文字列"
+    with pytest.raises(ValueError, match="align"):
+        pad("a", 3, align="center")

@@ -73,3 +73,13 @@ def test_paired_difference_rejects_bad_input():
         paired_difference([1.0], [1.0])
     with pytest.raises(ValueError, match="level"):
         paired_difference([1.0, 2.0], [0.0, 1.0], level=95)
+
+
+def test_format_mean_sd_matches_seedruns():
+    from nnreg.experiments import format_mean_sd
+
+    assert format_mean_sd([3, 4, 5, 6, 7], ".2f") == "5.00 ± 1.58"
+    runs = over_seeds(lambda s: {"a": float(s)}, range(3, 8))
+    assert runs.mean_sd("a", ".2f") == format_mean_sd([3, 4, 5, 6, 7], ".2f")
+    with pytest.raises(ValueError, match="2 つ以上"):
+        format_mean_sd([1.0])

@@ -42,7 +42,7 @@ class SeedRuns:
 
     def mean_sd(self, key: str, fmt: str = ".3f") -> str:
         """``"平均 ± 標準偏差"`` の文字列（例: ``0.944 ± 0.009``）。"""
-        return f"{self.mean(key):{fmt}} ± {self.sd(key):{fmt}}"
+        return format_mean_sd(self._get(key), fmt)
 
     def count(self, key: str, *, at_least: float | None = None, below: float | None = None) -> int:
         """``at_least`` 以上（かつ ``below`` 未満）だったシードの数。"""
@@ -55,6 +55,16 @@ class SeedRuns:
         if below is not None:
             ok &= v < below
         return int(ok.sum())
+
+
+def format_mean_sd(values, fmt: str = ".3f") -> str:
+    """値の並びの ``"平均 ± 標準偏差（ddof=1）"`` の文字列。``SeedRuns`` を使わずに集めた値にも使えます。"""
+    v = np.asarray(values, dtype=float)
+    if v.ndim != 1 or len(v) < 2:
+        raise ValueError(
+            f"format_mean_sd は 2 つ以上の値の 1 次元配列を期待しています（受け取った形状: {v.shape}）"
+        )
+    return f"{v.mean():{fmt}} ± {v.std(ddof=1):{fmt}}"
 
 
 def over_seeds(run: Callable[[int], Mapping[str, float]], seeds: Iterable[int]) -> SeedRuns:
