@@ -22,7 +22,16 @@ def test_public_api_names():
         "Adam",
         "fit",
         "History",
+        # Issue #12: 学習率のスケジュール、勾配クリッピング
+        "StepDecay",
+        "CosineDecay",
+        "LinearWarmup",
+        "Constant",
+        "clip_grad_norm",
+        "schedules",
     ]:
+        assert hasattr(nnreg, name), name
+    for name in nnreg.__all__:
         assert hasattr(nnreg, name), name
     from nnreg.gradcheck import check_layer, numerical_gradient, relative_error  # noqa: F401
     from nnreg.plotting import plot_history  # noqa: F401
@@ -41,8 +50,15 @@ def test_fit_signature_matches_contract():
         "augment",
         "rng",
         "progress",
+        "drop_last",
+        "schedule",
+        "schedule_per",
+        "clip_norm",
     ]:
         assert params[kw].kind is inspect.Parameter.KEYWORD_ONLY, kw
+    # 既定値では以前の版と同じ学習（スケジュールなし・クリッピングなし）
+    assert params["schedule"].default is None and params["clip_norm"].default is None
+    assert params["schedule_per"].default == "step"
 
 
 def test_layer_contract(rng=None):

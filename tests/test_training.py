@@ -259,3 +259,52 @@ def test_summary_fits_the_book_code_column():
     assert s == "エポック 2 / 損失 訓練 0.0821・検証 0.1401 / 正解率 訓練 0.993・検証 0.967"
     width = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
     assert width <= 80
+
+
+class _GradNormRecorder(nnreg.SGD):
+    """optimizer.step に渡された勾配の大域ノルムを記録する SGD。"""
+
+    def __init__(self, lr):
+        super().__init__(lr)
+        self.norms = []
+
+    def step(self, params, grads):
+        self.norms.append(float(np.sqrt(sum(np.sum(g * g) for g in grads.values()))))
+        super().step(params, grads)
+
+
+def _fit_clip(opt, **kw):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3)) * 5
+    y = X @ np.array([2.0, -1.0, 0.5])
+    model = nnreg.mlp((3, 8, 1), rng=rng)
+    nnreg.fit(
+        model,
+        nnreg.MeanSquaredError(),
+        opt,
+        X,
+        y,
+        epochs=3,
+        batch_size=8,
+        rng=rng,
+        regularizer=nnreg.L2(0.01),
+        **kw,
+    )
+    return model
+
+
+def test_fit_clip_norm_bounds_every_step():
+    free = _GradNormRecorder(1e-3)
+    _fit_clip(free)
+    assert max(free.norms) > 1.0  # 切り詰めなければ 1 を超えるステップがある
+    clipped = _GradNormRecorder(1e-3)
+    _fit_clip(clipped, clip_norm=1.0)
+    assert len(clipped.norms) == 15
+    assert max(clipped.norms) <= 1.0  # 正則化項の勾配も含めた全体で 1 以下（1/(1 + 1e-6) 倍）
+
+
+def test_fit_with_huge_clip_norm_is_bit_identical():
+    a = _fit_clip(nnreg.Adam(0.01))
+    b = _fit_clip(nnreg.Adam(0.01), clip_norm=1e12)
+    for k, v in a.parameters().items():
+        np.testing.assert_array_equal(v, b.parameters()[k])

@@ -18,6 +18,7 @@ from . import (
     monitor,
     optimizers,
     regularizers,
+    schedules,
     toy,
     training,
 )
@@ -27,8 +28,9 @@ from .layers import BatchNorm, Dense, Dropout, Layer, LayerNorm, NoisyShift, ReL
 from .losses import MeanSquaredError, SoftmaxCrossEntropy
 from .model import Sequential, mlp
 from .notebook import glue
-from .optimizers import SGD, AdaGrad, Adam, AdamW, Momentum, RMSprop
+from .optimizers import SGD, AdaGrad, Adam, AdamW, Momentum, RMSprop, clip_grad_norm
 from .regularizers import L1, L2
+from .schedules import Constant, CosineDecay, LinearWarmup, StepDecay
 from .training import History, accuracy, evaluate, fit
 
 __version__ = "0.1.0"
@@ -51,12 +53,15 @@ __all__ = [
     "Adam",
     "AdamW",
     "BatchNorm",
+    "Constant",
+    "CosineDecay",
     "Dense",
     "Dropout",
     "EarlyStopping",
     "History",
     "Layer",
     "LayerNorm",
+    "LinearWarmup",
     "MeanSquaredError",
     "Momentum",
     "NoisyShift",
@@ -65,12 +70,14 @@ __all__ = [
     "Sequential",
     "Sigmoid",
     "SoftmaxCrossEntropy",
+    "StepDecay",
     "Tanh",
     "accuracy",
     "augment",
     "baselines",
     "callbacks",
     "checks",
+    "clip_grad_norm",
     "curves",
     "datasets",
     "dropout",
@@ -87,6 +94,7 @@ __all__ = [
     "optimizers",
     "predict_mc",
     "regularizers",
+    "schedules",
     "toy",
     "training",
 ]

@@ -3,6 +3,9 @@
 ``step(params, grads)`` はパラメータの配列を **その場で** 更新します。状態（速度やモーメント）は
 キーごとに、初めて見たときに作ります。オプティマイザが知っているのは ``params``/``grads`` の辞書だけなので、
 同じオブジェクトで 2 変数の関数も MLP も最適化できます。
+
+学習率 ``lr`` はただの属性なので、ステップの合間に書き換えられます（``fit`` の ``schedule`` が
+:mod:`nnreg.schedules` のスケジュールでこれをします）。勾配の大域ノルムによる切り詰めは :func:`clip_grad_norm` です。
 """
 
 from __future__ import annotations
@@ -73,11 +76,30 @@ class ProximalSGD(Optimizer):
 
 
 class Momentum(Optimizer):
-    """モメンタム ``v ← momentum·v - lr·g;  p ← p + v``。"""
+    """モメンタム ``v ← momentum·v - lr·g;  p ← p + v``（速度 v は 0 から始めます）。
 
-    def __init__(self, lr: float, momentum: float = 0.9) -> None:
+    ``nesterov=True`` なら Nesterov の加速勾配法（NAG）です。Sutskever ら（2013）の
+    ``v ← μv - lr·∇L(p + μv);  p ← p + v`` を、先読みした点 ``p + μv`` を改めて ``p`` と呼んで
+    書き直した形（Bengio ら 2013。Keras の ``SGD(nesterov=True)`` と同じ）を使います::
+
+        v ← μ·v - lr·g
+        p ← p + μ·v - lr·g      （v は更新後の値）
+
+    PyTorch との対応: ``torch.optim.SGD(momentum=μ, nesterov=nesterov)`` は学習率を含まないバッファ b で
+    ``b ← μb + g;  p ← p - lr·b``（Nesterov なら ``p ← p - lr·(g + μb)``）と書きます。
+    ``v = -lr·b`` と置けば、**学習率が一定なら** 両者はまったく同じ軌跡になります。
+    学習率をステップの途中で変えると違いが出ます。nnreg の v には過去の学習率が掛かったまま残りますが、
+    PyTorch は新しい学習率をバッファ全体に掛けます。学習率が ``lr_old`` から ``lr_new`` に変わった最初の
+    ステップでは、nnreg の更新量は PyTorch より ``μ·(lr_new - lr_old)·b``（Nesterov なら
+    ``μ²·(lr_new - lr_old)·b``）だけ大きくなります（b は直前までの PyTorch のバッファ）。
+    """
+
+    def __init__(self, lr: float, momentum: float = 0.9, *, nesterov: bool = False) -> None:
         super().__init__(lr)
         self.momentum = check_in_unit_interval(momentum, "momentum")
+        if not isinstance(nesterov, bool):
+            raise ValueError(f"nesterov は True か False を期待しています（受け取った値: {nesterov!r}）")
+        self.nesterov = nesterov
 
     def _init_state(self, p):
         return {"v": np.zeros_like(p)}
@@ -86,7 +108,15 @@ class Momentum(Optimizer):
         v = s["v"]
         v *= self.momentum
         v -= self.lr * g
-        p += v
+        if self.nesterov:
+            p += self.momentum * v - self.lr * g
+        else:
+            p += v
+
+    def __repr__(self) -> str:
+        if not self.nesterov:
+            return super().__repr__()  # 以前の版と同じ表示
+        return f"Momentum(lr={self.lr}, momentum={self.momentum}, nesterov=True)"
 
 
 class AdaGrad(Optimizer):
@@ -177,3 +207,45 @@ class AdamW(Adam):
         if is_weight(key) and self.weight_decay:
             p -= self.lr * self.weight_decay * p
         self._adam_step(p, g, s)
+
+
+CLIP_EPS = 1e-6
+""":func:`clip_grad_norm` が分母に足す小さな値（PyTorch の ``clip_grad_norm_`` と同じ 1e-6）。"""
+
+
+def clip_grad_norm(grads: dict[str, np.ndarray], max_norm: float) -> float:
+    """勾配を大域ノルムで切り詰めます（勾配クリッピング）。切り詰める **前** の大域ノルムを返します。
+
+    すべての勾配の配列をつないだ 1 本のベクトルの L2 ノルム ``total = sqrt(Σ_k ‖g_k‖²)`` を計算し、
+    ``scale = max_norm / (total + 1e-6)`` が 1 より小さいときだけ、すべての配列を **その場で**
+    ``g ← scale·g`` にします（向きは変えず、長さだけを約 ``max_norm`` に縮めます）。
+    式は PyTorch の ``torch.nn.utils.clip_grad_norm_(params, max_norm)``（既定の ``norm_type=2``）と同じです。
+    Keras では ``global_clipnorm`` がこれに当たります（``clipnorm`` は配列ごとに別々に切り詰めます）。
+
+    勾配に NaN や無限大があると、返すノルムも NaN/inf になり、勾配も NaN を含みます
+    （PyTorch の既定 ``error_if_nonfinite=False`` と同じく、ここでは止めません）。
+
+    Parameters
+    ----------
+    grads : ``model.gradients()`` のような、名前 → 勾配の配列 の辞書。配列はその場で書き換えます。
+    max_norm : 大域ノルムの上限（正の実数）。
+    """
+    max_norm = check_positive(max_norm, "max_norm（大域ノルムの上限）")
+    if not isinstance(grads, dict):
+        raise ValueError(
+            "grads は名前 → 勾配の配列 の辞書（model.gradients() など）を期待しています"
+            f"（受け取った型: {type(grads).__name__}）"
+        )
+    for key, g in grads.items():
+        if not isinstance(g, np.ndarray) or g.dtype.kind != "f":
+            raise ValueError(
+                f"grads[{key!r}] は浮動小数点の ndarray を期待しています"
+                f"（受け取った型: {type(g).__name__}, dtype: {getattr(g, 'dtype', None)}）"
+            )
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
+    scale = max_norm / (total + CLIP_EPS)
+    if scale < 1.0:
+        for g in grads.values():
+            g *= scale
+    return total

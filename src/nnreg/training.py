@@ -7,8 +7,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import as_float_array, as_generator, check_int, check_labels
+from ._validation import as_float_array, as_generator, check_int, check_labels, check_positive
 from .model import Sequential
+from .optimizers import clip_grad_norm
+from .schedules import multiplier
+
+SCHEDULE_PER = ("step", "epoch")
 
 
 @dataclass
@@ -117,6 +121,9 @@ def fit(
     rng: np.random.Generator | None = None,
     progress: bool = False,
     drop_last: bool = False,
+    schedule: Callable[[int], float] | None = None,
+    schedule_per: str = "step",
+    clip_norm: float | None = None,
 ) -> History:
     """ミニバッチ SGD の学習ループ。
 
@@ -133,6 +140,19 @@ def fit(
     返すとそのエポックで止めます（``History.stopped_epoch``）。``on_train_end(history, model)`` を持つ
     コールバックは、学習の最後（止めたとき・エポックを使い切ったとき・発散したとき）に一度だけ呼ばれます
     （第7章の ``EarlyStopping`` が最良のパラメータを書き戻すのに使います）。
+
+    学習率のスケジュール（第6章。:mod:`nnreg.schedules`）: ``schedule`` を渡すと、学習の最初に
+    ``optimizer.lr`` を基準の学習率 ``base_lr`` として一度だけ読み、各ステップの直前に
+    ``optimizer.lr = base_lr * schedule(t)`` と書き換えます。``schedule_per="step"``（既定）なら t は
+    それまでに済んだオプティマイザのステップ数（0 始まり）、``"epoch"`` なら エポック番号 − 1 で、
+    1 エポックの間は同じ学習率です。学習の後も ``optimizer.lr`` は最後に使った値のままです（元に戻しません）。
+
+    勾配クリッピング: ``clip_norm`` を渡すと、各ステップで逆伝播の後（正則化項の勾配も足した後）、
+    ``optimizer.step`` の前に :func:`nnreg.optimizers.clip_grad_norm` で勾配全体の大域ノルムを
+    ``clip_norm`` 以下に切り詰めます。PyTorch で正則化項を損失に足して ``backward`` し、
+    ``clip_grad_norm_`` を呼んでから ``optimizer.step()`` するのと同じ順序です
+    （PyTorch の ``weight_decay`` は ``step`` の中で足されるので、切り詰めの対象に入りません）。
+    ``schedule`` と ``clip_norm`` を渡さなければ、学習の計算は以前の版とまったく同じです。
     """
     X_train, y_train = _check_xy(X_train, y_train, "X_train", "y_train")
     if (X_val is None) != (y_val is None):
@@ -153,6 +173,26 @@ def fit(
         )
     rng = as_generator(rng)
     callbacks = list(callbacks)
+    if schedule_per not in SCHEDULE_PER:
+        raise ValueError(
+            f"schedule_per は 'step' か 'epoch' を期待しています（受け取った値: {schedule_per!r}）"
+        )
+    base_lr = None
+    if schedule is not None:
+        if not callable(schedule):
+            raise ValueError(
+                "schedule は t を受け取って学習率の倍率を返す関数（nnreg.schedules のスケジュールなど）を"
+                f"期待しています（受け取った型: {type(schedule).__name__}）"
+            )
+        if not hasattr(optimizer, "lr"):
+            raise ValueError(
+                "schedule を使うには、学習率を属性 lr に持つオプティマイザを期待しています"
+                f"（受け取った型: {type(optimizer).__name__}）"
+            )
+        base_lr = check_positive(optimizer.lr, "optimizer.lr（スケジュールの基準の学習率）")
+    if clip_norm is not None:
+        clip_norm = check_positive(clip_norm, "clip_norm（勾配の大域ノルムの上限）")
+    n_steps = 0  # 済んだオプティマイザのステップ数
 
     n_all = X_train.shape[0]
     n = n_all - n_all % batch_size if drop_last else n_all  # 1 エポックで使うサンプル数
@@ -167,6 +207,8 @@ def fit(
         epoch_iter = tqdm(epoch_iter, total=epochs, desc="学習")
 
     for epoch in epoch_iter:
+        if base_lr is not None and schedule_per == "epoch":
+            optimizer.lr = base_lr * multiplier(schedule, epoch - 1, "エポック")
         order = rng.permutation(n_all)[:n]
         total_loss = total_penalty = 0.0
         n_correct = 0
@@ -193,7 +235,12 @@ def fit(
                 if regularizer is not None:
                     for key, g in regularizer.grad(params).items():
                         grads[key] += g
+                if clip_norm is not None:
+                    clip_grad_norm(grads, clip_norm)
+                if base_lr is not None and schedule_per == "step":
+                    optimizer.lr = base_lr * multiplier(schedule, n_steps)
                 optimizer.step(params, grads)
+                n_steps += 1
             total_loss += value * len(idx)
             total_penalty += pen * len(idx)
             if with_acc:

@@ -1,0 +1,701 @@
+"""nnreg の約束を PyTorch と同じ数値（float64）で突き合わせるテスト（Issue #12）。
+
+各テストは同じ数値を nnreg と PyTorch の両方に通し、一致すること（または、付録「PyTorch・Keras との対応」
+（book/frameworks.md）に書いた違いがそのとおりに出ること）を確かめます。付録の表の各行は、ここのテストを
+``tests/test_torch_conventions.py::test_...`` の形で名指ししています（最後のテストが、その名前が実在することを確かめます）。
+
+PyTorch が無ければ、PyTorch を使うテストは理由つきで skip します（``pip install -e '.[torch]'`` か ``make torch``）。
+PyTorch を使わないテスト（nnreg だけの既定の振る舞いと、付録の参照の検査）はいつも実行します。
+
+許容誤差: 同じ式を同じ順で計算する箇所は rtol 1e-12 程度です。PyTorch は内部で演算の順序が違う
+（例: Adam の ``lerp``、分散の計算）ので、float64 でも最後の数ビットは揃いません。ゆるめた箇所にはその理由を書きます。
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import nnreg
+from nnreg.schedules import values
+
+ROOT = Path(__file__).resolve().parents[1]
+RTOL = 1e-12
+
+
+@pytest.fixture(scope="module")
+def torch():
+    torch = pytest.importorskip("torch", reason="PyTorch が入っていません（pip install -e '.[torch]'）")
+    torch.set_num_threads(1)  # 2 コアの機械で pytest -n 2 と奪い合わないように
+    return torch
+
+
+def _t(torch, a, *, grad=False):
+    """numpy 配列 → float64 のテンソル（コピー）。"""
+    return torch.tensor(np.asarray(a, dtype=np.float64), dtype=torch.float64, requires_grad=grad)
+
+
+def _np(t):
+    return t.detach().numpy().copy()
+
+
+# ---- 全結合層と損失 ----------------------------------------------------------------------------------
+
+
+def test_dense_weight_is_transposed(torch):
+    """nnreg の W は (n_in, n_out)、nn.Linear.weight は (out, in)。W.T を写せば出力も勾配も同じ。"""
+    rng = np.random.default_rng(0)
+    dense = nnreg.Dense(4, 3, rng=rng)
+    dense.params["b"][...] = rng.standard_normal(3)
+    linear = torch.nn.Linear(4, 3, dtype=torch.float64)
+    assert dense.params["W"].shape == (4, 3) and tuple(linear.weight.shape) == (3, 4)
+    with torch.no_grad():
+        linear.weight.copy_(_t(torch, dense.params["W"].T))
+        linear.bias.copy_(_t(torch, dense.params["b"]))
+
+    x = rng.standard_normal((5, 4))
+    dy = rng.standard_normal((5, 3))
+    y = dense.forward(x)
+    dx = dense.backward(dy)
+    xt = _t(torch, x, grad=True)
+    yt = linear(xt)
+    yt.backward(_t(torch, dy))
+
+    np.testing.assert_allclose(y, _np(yt), rtol=RTOL)
+    np.testing.assert_allclose(dense.grads["W"], _np(linear.weight.grad).T, rtol=RTOL)
+    np.testing.assert_allclose(dense.grads["b"], _np(linear.bias.grad), rtol=RTOL)
+    np.testing.assert_allclose(dx, _np(xt.grad), rtol=RTOL)
+
+
+def test_softmax_cross_entropy_matches_cross_entropy_loss(torch):
+    """SoftmaxCrossEntropy はロジットを受け取り、バッチ平均を返す（nn.CrossEntropyLoss の既定と同じ）。"""
+    rng = np.random.default_rng(1)
+    logits = rng.standard_normal((6, 4)) * 3
+    labels = rng.integers(0, 4, size=6)
+    probs = rng.dirichlet(np.ones(4), size=6)  # 確率のラベル（one-hot でなくてもよい）
+    for target, t_target in [(labels, torch.tensor(labels)), (probs, _t(torch, probs))]:
+        ce = nnreg.SoftmaxCrossEntropy()
+        loss = ce.forward(logits, target)
+        grad = ce.backward()
+        zt = _t(torch, logits, grad=True)
+        lt = torch.nn.CrossEntropyLoss()(zt, t_target)
+        lt.backward()
+        np.testing.assert_allclose(loss, lt.item(), rtol=RTOL)
+        np.testing.assert_allclose(
+            grad, _np(zt.grad), rtol=RTOL, atol=1e-15
+        )  # atol は 0 に近い勾配の要素のため
+
+
+def test_mean_squared_error_matches_mse_loss(torch):
+    """MeanSquaredError は全要素の平均（nn.MSELoss の既定 reduction='mean' と同じ）。"""
+    rng = np.random.default_rng(2)
+    y, t = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
+    mse = nnreg.MeanSquaredError()
+    loss = mse.forward(y, t)
+    grad = mse.backward()
+    yt = _t(torch, y, grad=True)
+    lt = torch.nn.MSELoss()(yt, _t(torch, t))
+    lt.backward()
+    np.testing.assert_allclose(loss, lt.item(), rtol=RTOL)
+    np.testing.assert_allclose(grad, _np(yt.grad), rtol=RTOL)
+
+
+# ---- ドロップアウト ------------------------------------------------------------------------------------
+
+
+def test_dropout_rate_is_drop_probability_and_inverted(torch):
+    """Dropout(rate) も nn.Dropout(p) も「落とす確率」。訓練時は残した値を 1/(1-p) 倍、推論時は恒等写像。"""
+    p = 0.3
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0.5, 1.5, size=(200, 500))  # 0 を含まないので、出力の 0 は落としたところ
+    layer = nnreg.Dropout(p, rng=np.random.default_rng(4))
+    torch.manual_seed(0)
+    module = torch.nn.Dropout(p)
+
+    y_nn = layer.forward(x, train=True)
+    y_t = _np(module(_t(torch, x)))
+    for y, kept in [(y_nn, layer.mask), (y_t, y_t != 0)]:
+        np.testing.assert_allclose(y[kept], x[kept] / (1 - p), rtol=1e-15)  # 1/(1-p) の丸めの分だけ
+        assert np.all(y[~kept] == 0)
+        # 落とした割合は p（10 万個なので標準偏差は 0.0015。0.01 は約 7 標準偏差）
+        assert abs(np.mean(~kept) - p) < 0.01
+
+    module.eval()
+    np.testing.assert_array_equal(layer.forward(x, train=False), x)
+    np.testing.assert_array_equal(_np(module(_t(torch, x))), x)
+
+
+def test_dropout_non_inverted_scales_at_test_time():
+    """inverted=False（原論文・『ゼロから作る Deep Learning』の形）: 訓練時は拡大せず、推論時に (1-p) 倍。"""
+    p = 0.3
+    x = np.random.default_rng(5).uniform(0.5, 1.5, size=(50, 40))
+    layer = nnreg.Dropout(p, rng=np.random.default_rng(6), inverted=False)
+    y = layer.forward(x, train=True)
+    np.testing.assert_array_equal(y[layer.mask], x[layer.mask])  # 残した値はそのまま
+    np.testing.assert_allclose(layer.forward(x, train=False), (1 - p) * x, rtol=1e-15)
+
+
+# ---- オプティマイザを同じ勾配で動かす道具 --------------------------------------------------------------
+
+
+def _problem():
+    """重み W (3, 2) とバイアス b (2,) の最小二乗。勾配は numpy で計算し、両方のフレームワークに同じ値を渡します。"""
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((10, 3))
+    Y = rng.standard_normal((10, 2))
+    params = {"0.W": rng.standard_normal((3, 2)), "0.b": rng.standard_normal(2)}
+
+    def grad(p):
+        r = (X @ p["0.W"] + p["0.b"] - Y) / len(X)
+        return {"0.W": X.T @ r, "0.b": r.sum(axis=0)}
+
+    return params, grad
+
+
+def _trajectories(torch, nn_opt, make_torch_opt, *, steps=8, schedule=None, regularizer=None):
+    """同じ初期値・同じ勾配で nnreg と PyTorch のオプティマイザを steps 回動かし、各ステップ後のパラメータを返します。
+
+    ``make_torch_opt(tp)`` は PyTorch のオプティマイザを作る関数（tp は キー → テンソル）。``schedule`` を渡すと、
+    nnreg は ``lr = base·schedule(t)`` を自分で設定し（``fit`` と同じ）、PyTorch は ``LambdaLR`` に同じ関数を渡します。
+    ``regularizer`` は nnreg 側だけで勾配に足します（PyTorch 側は weight_decay で表します）。
+    """
+    p0, grad = _problem()
+    p = {k: v.copy() for k, v in p0.items()}
+    tp = {k: _t(torch, v, grad=True) for k, v in p0.items()}
+    topt = make_torch_opt(tp)
+    sched = torch.optim.lr_scheduler.LambdaLR(topt, schedule) if schedule is not None else None
+    base = nn_opt.lr
+    ours, theirs = [], []
+    for t in range(steps):
+        g = grad(p)
+        if regularizer is not None:
+            for k, v in regularizer.grad(p).items():
+                g[k] += v
+        if schedule is not None:
+            nn_opt.lr = base * schedule(t)
+        nn_opt.step(p, g)
+        tg = grad({k: _np(v) for k, v in tp.items()})
+        for k, v in tp.items():
+            v.grad = torch.from_numpy(tg[k])
+        topt.step()
+        if sched is not None:
+            sched.step()
+        ours.append({k: v.copy() for k, v in p.items()})
+        theirs.append({k: _np(v) for k, v in tp.items()})
+    return ours, theirs
+
+
+def _assert_same(ours, theirs, rtol=RTOL):
+    for a, b in zip(ours, theirs, strict=True):
+        for k in a:
+            np.testing.assert_allclose(a[k], b[k], rtol=rtol, atol=1e-15, err_msg=k)
+
+
+def _max_rel_diff(ours, theirs):
+    return max(
+        float(np.max(np.abs(a[k] - b[k]) / np.abs(b[k])))
+        for a, b in zip(ours, theirs, strict=True)
+        for k in a
+    )
+
+
+# ---- 重み減衰 ------------------------------------------------------------------------------------------
+
+
+def test_l2_equals_sgd_weight_decay_twice_lambda(torch):
+    """L2(lam) の罰則は lam·‖W‖²（勾配 2·lam·W）なので、SGD(weight_decay=2·lam) と同じ軌跡。
+
+    nnreg の L2 は重み行列だけを罰するので、PyTorch ではバイアスを weight_decay=0 のグループに分けます。
+    """
+    lam, lr = 0.05, 0.1
+
+    def groups(tp):
+        return torch.optim.SGD(
+            [{"params": [tp["0.W"]], "weight_decay": 2 * lam}, {"params": [tp["0.b"]], "weight_decay": 0.0}],
+            lr=lr,
+        )
+
+    ours, theirs = _trajectories(torch, nnreg.SGD(lr), groups, regularizer=nnreg.L2(lam))
+    _assert_same(ours, theirs)
+
+    # weight_decay=lam（係数を 2 倍し忘れる）と合わない
+    def half(tp):
+        return torch.optim.SGD(
+            [{"params": [tp["0.W"]], "weight_decay": lam}, {"params": [tp["0.b"]], "weight_decay": 0.0}],
+            lr=lr,
+        )
+
+    ours, theirs = _trajectories(torch, nnreg.SGD(lr), half, regularizer=nnreg.L2(lam))
+    assert _max_rel_diff(ours, theirs) > 1e-3
+
+
+def test_torch_weight_decay_also_decays_bias(torch):
+    """SGD(params, weight_decay=...) はグループを分けなければバイアスも減衰させる（nnreg の L2 は W だけ）。"""
+    lam, lr = 0.05, 0.1
+    ours, theirs = _trajectories(
+        torch,
+        nnreg.SGD(lr),
+        lambda tp: torch.optim.SGD(tp.values(), lr=lr, weight_decay=2 * lam),
+        regularizer=nnreg.L2(lam),
+    )
+    p0, grad = _problem()
+    g_b = grad(p0)["0.b"]
+    np.testing.assert_allclose(ours[0]["0.W"], theirs[0]["0.W"], rtol=RTOL)  # 最初の一歩: 重みは同じ
+    np.testing.assert_allclose(ours[0]["0.b"], p0["0.b"] - lr * g_b, rtol=RTOL)
+    np.testing.assert_allclose(theirs[0]["0.b"], p0["0.b"] - lr * (g_b + 2 * lam * p0["0.b"]), rtol=RTOL)
+    assert _max_rel_diff(ours[1:], theirs[1:]) > 1e-4  # バイアスが違えば、その後は重みの勾配も違ってくる
+
+
+def test_adam_plus_l2_is_coupled_not_adamw(torch):
+    """Adam + L2(lam) は torch.optim.Adam(weight_decay=2·lam)（勾配に足す L2）と同じで、AdamW とは違う。"""
+    lam, lr = 0.05, 0.01
+
+    def coupled(tp):
+        return torch.optim.Adam(
+            [{"params": [tp["0.W"]], "weight_decay": 2 * lam}, {"params": [tp["0.b"]], "weight_decay": 0.0}],
+            lr=lr,
+        )
+
+    def decoupled(tp):
+        return torch.optim.AdamW(
+            [{"params": [tp["0.W"]], "weight_decay": 2 * lam}, {"params": [tp["0.b"]], "weight_decay": 0.0}],
+            lr=lr,
+        )
+
+    ours, theirs = _trajectories(torch, nnreg.Adam(lr), coupled, regularizer=nnreg.L2(lam))
+    # PyTorch の Adam は m を lerp で更新し、√v̂ を √v/√(1-β2^t) と計算するので、最後の 1〜2 ビットが違う（実測 4e-15）
+    _assert_same(ours, theirs)
+    ours, theirs = _trajectories(torch, nnreg.Adam(lr), decoupled, regularizer=nnreg.L2(lam))
+    assert _max_rel_diff(ours, theirs) > 1e-3
+
+
+def test_adamw_matches_torch_adamw(torch):
+    """nnreg.AdamW(weight_decay=wd) は torch.optim.AdamW(weight_decay=wd): どちらも p ← p - lr·wd·p の後に Adam。
+
+    nnreg は重み行列だけを減衰させるので、PyTorch ではバイアスを weight_decay=0 のグループに分けます。
+    既定値も同じ（lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01）。
+    """
+    lr, wd = 0.01, 0.1
+
+    def groups(tp):
+        return torch.optim.AdamW(
+            [{"params": [tp["0.W"]], "weight_decay": wd}, {"params": [tp["0.b"]], "weight_decay": 0.0}], lr=lr
+        )
+
+    ours, theirs = _trajectories(torch, nnreg.AdamW(lr, weight_decay=wd), groups)
+    _assert_same(ours, theirs)
+    ref = torch.optim.AdamW([_t(torch, [0.0], grad=True)]).defaults
+    ours_default = nnreg.AdamW()
+    assert (
+        ours_default.lr,
+        ours_default.beta1,
+        ours_default.beta2,
+        ours_default.eps,
+        ours_default.weight_decay,
+    ) == (
+        ref["lr"],
+        *ref["betas"],
+        ref["eps"],
+        ref["weight_decay"],
+    )
+
+
+def test_adam_matches_torch_adam_with_defaults(torch):
+    ours, theirs = _trajectories(torch, nnreg.Adam(), lambda tp: torch.optim.Adam(tp.values()))
+    _assert_same(ours, theirs)
+
+
+# ---- モメンタムと Nesterov -----------------------------------------------------------------------------
+
+
+def test_momentum_matches_torch_at_constant_lr(torch):
+    """nnreg: v ← μv - ηg; p ← p + v。PyTorch: b ← μb + g; p ← p - ηb。v = -ηb なので学習率が一定なら同じ。"""
+    ours, theirs = _trajectories(
+        torch,
+        nnreg.Momentum(0.1, 0.9),
+        lambda tp: torch.optim.SGD(tp.values(), lr=0.1, momentum=0.9),
+        steps=15,
+    )
+    _assert_same(ours, theirs)
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_momentum_differs_from_torch_when_lr_changes(torch, nesterov):
+    """学習率が途中で変わると違う。変わった最初のステップの差は μ(η_new - η_old)·b（Nesterov は μ²(η_new - η_old)·b）。"""
+    lr, mu = 0.1, 0.9
+    schedule = nnreg.StepDecay(3, gamma=0.5)  # t = 3 で学習率が 0.1 → 0.05
+
+    def make(tp):
+        return torch.optim.SGD(tp.values(), lr=lr, momentum=mu, nesterov=nesterov)
+
+    ours, theirs = _trajectories(torch, nnreg.Momentum(lr, mu, nesterov=nesterov), make, schedule=schedule)
+    _assert_same(ours[:3], theirs[:3])  # t = 0, 1, 2 は同じ学習率
+
+    # t = 3 の直前の PyTorch のバッファ b を、同じ軌跡を t = 2 まで PyTorch で動かして取り出します
+    p0, grad = _problem()
+    tp = {k: _t(torch, v, grad=True) for k, v in p0.items()}
+    topt = make(tp)
+    for _ in range(3):
+        tg = grad({k: _np(v) for k, v in tp.items()})
+        for k, v in tp.items():
+            v.grad = torch.from_numpy(tg[k])
+        topt.step()
+    factor = mu**2 if nesterov else mu
+    for k, v in tp.items():
+        b = _np(topt.state[v]["momentum_buffer"])
+        expected = factor * (0.05 - 0.1) * b
+        np.testing.assert_allclose(
+            ours[3][k] - theirs[3][k],
+            expected,
+            rtol=1e-9,
+            atol=1e-15,  # 差は 1 に近い値どうしの引き算で、桁落ちする
+        )  # 差は引き算で桁落ち
+        assert np.max(np.abs(expected)) > 1e-4  # 目に見える差
+    # その後も違いが残る（nnreg の速度には古い学習率が掛かったまま）
+    assert _max_rel_diff(ours[4:], theirs[4:]) > 1e-4
+
+
+def test_nesterov_matches_torch_sgd_nesterov(torch):
+    """Momentum(nesterov=True) は SGD(momentum=μ, nesterov=True) と、学習率が一定なら同じ軌跡。"""
+    ours, theirs = _trajectories(
+        torch,
+        nnreg.Momentum(0.1, 0.9, nesterov=True),
+        lambda tp: torch.optim.SGD(tp.values(), lr=0.1, momentum=0.9, nesterov=True),
+        steps=15,
+    )
+    _assert_same(ours, theirs)
+
+
+# ---- RMSprop と AdaGrad --------------------------------------------------------------------------------
+
+
+def test_rmsprop_matches_torch_when_alpha_equals_rho(torch):
+    """RMSprop(rho) は torch の RMSprop(alpha)。eps はどちらも √h の外に足す。rho=alpha なら同じ軌跡。"""
+    ours, theirs = _trajectories(
+        torch,
+        nnreg.RMSprop(lr=0.01, rho=0.99, eps=1e-8),
+        lambda tp: torch.optim.RMSprop(tp.values(), lr=0.01, alpha=0.99, eps=1e-8),
+    )
+    _assert_same(ours, theirs)
+
+
+def test_rmsprop_defaults_differ_from_torch(torch):
+    """既定値が違う: nnreg は lr=1e-3, rho=0.9、PyTorch は lr=1e-2, alpha=0.99（eps=1e-8 は同じ）。
+
+    最初のステップの大きさは lr/√(1-ρ)（h = (1-ρ)g² から始まるため）なので、学習率を揃えても
+    ρ=0.9 なら約 3.16·lr、α=0.99 なら約 10·lr で、3 倍以上違います。
+    """
+    ref = torch.optim.RMSprop([_t(torch, [0.0], grad=True)]).defaults
+    ours = nnreg.RMSprop()
+    assert (ours.lr, ours.rho, ours.eps) == (1e-3, 0.9, 1e-8)
+    assert (ref["lr"], ref["alpha"], ref["eps"]) == (1e-2, 0.99, 1e-8)
+    o, t = _trajectories(
+        torch, nnreg.RMSprop(lr=0.01), lambda tp: torch.optim.RMSprop(tp.values(), lr=0.01), steps=1
+    )
+    p0, grad = _problem()
+    g = np.abs(grad(p0)["0.W"])
+    step_ours = np.abs(o[0]["0.W"] - p0["0.W"])
+    step_theirs = np.abs(t[0]["0.W"] - p0["0.W"])
+    np.testing.assert_allclose(step_ours, 0.01 * g / (np.sqrt(0.1) * g + 1e-8), rtol=1e-12)
+    np.testing.assert_allclose(step_theirs, 0.01 * g / (np.sqrt(0.01) * g + 1e-8), rtol=1e-12)
+    np.testing.assert_allclose(step_theirs / step_ours, np.sqrt(10), rtol=1e-5)  # eps の分だけずれる
+
+
+def test_adagrad_matches_torch_with_same_eps(torch):
+    """AdaGrad もどちらも eps を √h の外に足す。eps を揃えれば同じ軌跡（既定は nnreg 1e-8、PyTorch 1e-10）。"""
+    ours, theirs = _trajectories(
+        torch,
+        nnreg.AdaGrad(lr=0.1, eps=1e-10),
+        lambda tp: torch.optim.Adagrad(tp.values(), lr=0.1, eps=1e-10),
+    )
+    _assert_same(ours, theirs)
+
+
+def test_adagrad_default_eps_differs_from_torch(torch):
+    """既定の eps: nnreg 1e-8、PyTorch 1e-10（lr=0.01 は同じ）。勾配が 1e-8 程度に小さいと、最初の一歩が約 2 倍違う。"""
+    ref = torch.optim.Adagrad([_t(torch, [0.0], grad=True)]).defaults
+    assert (nnreg.AdaGrad().lr, nnreg.AdaGrad().eps) == (ref["lr"], 1e-8)
+    assert ref["eps"] == 1e-10 and ref["initial_accumulator_value"] == 0
+    g = 1e-8
+    p = {"w": np.array([1.0])}
+    nnreg.AdaGrad().step(p, {"w": np.array([g])})
+    w = _t(torch, [1.0], grad=True)
+    opt = torch.optim.Adagrad([w])
+    w.grad = _t(torch, [g])
+    opt.step()
+    step_ours, step_theirs = 1.0 - p["w"][0], 1.0 - w.item()
+    np.testing.assert_allclose(
+        step_ours, 0.01 * g / (g + 1e-8), rtol=1e-12
+    )  # = 0.005（1 から引くので桁落ちの分）
+    np.testing.assert_allclose(step_theirs, 0.01 * g / (g + 1e-10), rtol=1e-12)  # ≈ 0.0099
+    assert step_theirs / step_ours > 1.9
+
+
+# ---- 正規化層 ------------------------------------------------------------------------------------------
+
+
+def _batches(n_batches=4, n=8, d=3, seed=8):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal((n, d)) * [1.0, 3.0, 0.5] + [0.0, 2.0, -1.0] for _ in range(n_batches)]
+
+
+def test_batchnorm_momentum_is_one_minus_torch_momentum(torch):
+    """BatchNorm(momentum=μ) は nn.BatchNorm1d(momentum=1-μ)。訓練時の出力・勾配・移動平均は同じ。
+
+    移動分散は違う: PyTorch は不偏分散（n/(n-1) 倍）を、nnreg（と Keras）は標本分散 1/n をそのまま平均します。
+    """
+    mu, n = 0.9, 8
+    bn = nnreg.BatchNorm(3, momentum=mu)
+    tbn = torch.nn.BatchNorm1d(3, momentum=1 - mu, dtype=torch.float64)
+    assert tbn.eps == bn.eps == 1e-5
+    rng = np.random.default_rng(9)
+    batch_vars = []
+    for x in _batches(n=n):
+        dy = rng.standard_normal(x.shape)
+        y = bn.forward(x, train=True)
+        dx = bn.backward(dy)
+        xt = _t(torch, x, grad=True)
+        tbn.zero_grad()
+        yt = tbn(xt)
+        yt.backward(_t(torch, dy))
+        # atol は 0 に近い要素のため（PyTorch は平均・分散を別の順序で計算するので、最後のビットが揃わない）
+        np.testing.assert_allclose(y, _np(yt), rtol=RTOL, atol=1e-14)
+        np.testing.assert_allclose(dx, _np(xt.grad), rtol=RTOL, atol=1e-14)
+        np.testing.assert_allclose(bn.grads["gamma"], _np(tbn.weight.grad), rtol=RTOL)
+        np.testing.assert_allclose(bn.grads["beta"], _np(tbn.bias.grad), rtol=RTOL)
+        batch_vars.append(x.var(axis=0))
+    np.testing.assert_allclose(bn.running_mean, _np(tbn.running_mean), rtol=RTOL)
+
+    # 移動分散: どちらも 1 から始めて r ← μr + (1-μ)·s。s が nnreg は標本分散、PyTorch は不偏分散
+    T = len(batch_vars)
+    ours = mu**T + (1 - mu) * sum(mu ** (T - 1 - i) * s for i, s in enumerate(batch_vars))
+    theirs = mu**T + (1 - mu) * sum(mu ** (T - 1 - i) * s * n / (n - 1) for i, s in enumerate(batch_vars))
+    np.testing.assert_allclose(bn.running_var, ours, rtol=RTOL)
+    np.testing.assert_allclose(_np(tbn.running_var), theirs, rtol=RTOL)
+    assert np.all(_np(tbn.running_var) > bn.running_var)
+
+
+def test_batchnorm_eval_uses_running_statistics(torch):
+    """推論時はどちらも移動平均で正規化する。移動分散を PyTorch の値に揃えれば推論の出力も同じ。"""
+    mu = 0.9
+    bn = nnreg.BatchNorm(3, momentum=mu)
+    tbn = torch.nn.BatchNorm1d(3, momentum=1 - mu, dtype=torch.float64)
+    for x in _batches():
+        bn.forward(x, train=True)
+        tbn(_t(torch, x))
+    tbn.eval()
+    x = _batches(1, n=5, seed=10)[0]
+    y_t = _np(tbn(_t(torch, x)))
+    assert not np.allclose(bn.forward(x, train=False), y_t, rtol=1e-3)  # 移動分散が違うぶん出力も違う
+    bn.running_var = _np(tbn.running_var)
+    np.testing.assert_allclose(bn.forward(x, train=False), y_t, rtol=RTOL)
+
+
+def test_layernorm_matches_torch_layernorm(torch):
+    """LayerNorm は nn.LayerNorm と同じ（標本分散、eps=1e-5 も同じ既定値）。出力も勾配も一致。"""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((6, 5)) * 2 + 1
+    dy = rng.standard_normal((6, 5))
+    ln = nnreg.LayerNorm(5)
+    ln.params["gamma"][...] = rng.uniform(0.5, 1.5, 5)
+    ln.params["beta"][...] = rng.standard_normal(5)
+    tln = torch.nn.LayerNorm(5, dtype=torch.float64)
+    assert tln.eps == ln.eps == 1e-5
+    with torch.no_grad():
+        tln.weight.copy_(_t(torch, ln.params["gamma"]))
+        tln.bias.copy_(_t(torch, ln.params["beta"]))
+    y = ln.forward(x)
+    dx = ln.backward(dy)
+    xt = _t(torch, x, grad=True)
+    yt = tln(xt)
+    yt.backward(_t(torch, dy))
+    # atol は 0 に近い要素のため（BatchNorm と同じ理由）
+    np.testing.assert_allclose(y, _np(yt), rtol=RTOL, atol=1e-14)
+    np.testing.assert_allclose(dx, _np(xt.grad), rtol=RTOL, atol=1e-14)
+    np.testing.assert_allclose(ln.grads["gamma"], _np(tln.weight.grad), rtol=RTOL)
+    np.testing.assert_allclose(ln.grads["beta"], _np(tln.bias.grad), rtol=RTOL)
+
+
+def test_layernorm_eps_matters_for_small_variance(torch):
+    """分散が eps に近い入力では eps の違い（Keras の既定は 1e-3）が出力を大きく変える。揃えれば同じ。"""
+    x = np.random.default_rng(12).standard_normal((4, 5)) * 0.01  # 分散 ≈ 1e-4
+    y_small = nnreg.LayerNorm(5).forward(x)
+    y_keras_like = nnreg.LayerNorm(5, eps=1e-3).forward(x)
+    np.testing.assert_allclose(
+        y_keras_like, _np(torch.nn.LayerNorm(5, eps=1e-3, dtype=torch.float64)(_t(torch, x))), rtol=RTOL
+    )
+    ratio = np.std(y_keras_like) / np.std(y_small)
+    assert ratio < 0.4  # eps=1e-3 だと標準化しきれず、出力の標準偏差が 4 割以下に縮む
+
+
+# ---- 学習率のスケジュールと勾配クリッピング ----------------------------------------------------------
+
+
+def _torch_factors(torch, make_scheduler, n):
+    w = _t(torch, [0.0], grad=True)
+    opt = torch.optim.SGD([w], lr=1.0)
+    sched = make_scheduler(opt)
+    out = []
+    for _ in range(n):
+        out.append(opt.param_groups[0]["lr"])
+        opt.step()  # 勾配が無いので何もしない（scheduler.step の前に呼ぶ約束）
+        sched.step()
+    return np.array(out)
+
+
+def test_schedules_match_torch_schedulers(torch):
+    """t は 0 始まり（最初のステップが t = 0）。PyTorch のスケジューラを 1 ステップごとに step() した値と同じ。"""
+    lr_sched = torch.optim.lr_scheduler
+    np.testing.assert_allclose(
+        values(nnreg.StepDecay(3, 0.5), 10),
+        _torch_factors(torch, lambda o: lr_sched.StepLR(o, step_size=3, gamma=0.5), 10),
+        rtol=1e-15,
+    )
+    # CosineAnnealingLR は再帰式で計算するので丸めが積もる。t > T_max では PyTorch は再び上がる
+    ours = values(nnreg.CosineDecay(8, min_factor=0.1), 12)
+    theirs = _torch_factors(torch, lambda o: lr_sched.CosineAnnealingLR(o, T_max=8, eta_min=0.1), 12)
+    np.testing.assert_allclose(ours[:9], theirs[:9], rtol=1e-12)
+    assert np.all(ours[9:] == ours[8]) and np.all(theirs[9:] > theirs[8])
+    np.testing.assert_allclose(
+        values(nnreg.LinearWarmup(4), 8),
+        _torch_factors(
+            torch, lambda o: lr_sched.LinearLR(o, start_factor=1 / 4, end_factor=1.0, total_iters=3), 8
+        ),
+        rtol=1e-15,
+    )
+    # nnreg のスケジュールはそのまま LambdaLR の lr_lambda に渡せる
+    s = nnreg.LinearWarmup(3, after=nnreg.CosineDecay(5))
+    np.testing.assert_allclose(
+        values(s, 10), _torch_factors(torch, lambda o: lr_sched.LambdaLR(o, s), 10), rtol=1e-15
+    )
+
+
+def test_clip_grad_norm_matches_torch(torch):
+    """clip_grad_norm は torch.nn.utils.clip_grad_norm_ と同じ: scale = max_norm/(total + 1e-6) を 1 未満のときだけ掛ける。"""
+    rng = np.random.default_rng(13)
+    for max_norm in (0.5, 2.0, 100.0):
+        grads = {
+            "0.W": rng.standard_normal((4, 3)),
+            "0.b": rng.standard_normal(3),
+            "2.W": rng.standard_normal((3, 2)),
+        }
+        tensors = []
+        for g in grads.values():
+            t = _t(torch, np.zeros_like(g), grad=True)
+            t.grad = _t(torch, g)
+            tensors.append(t)
+        before = {k: v.copy() for k, v in grads.items()}
+        total = nnreg.clip_grad_norm(grads, max_norm)
+        total_t = torch.nn.utils.clip_grad_norm_(tensors, max_norm)
+        np.testing.assert_allclose(total, total_t.item(), rtol=1e-14)  # ノルムの足し合わせる順序だけが違う
+        for g, t in zip(grads.values(), tensors, strict=True):
+            np.testing.assert_allclose(g, _np(t.grad), rtol=1e-14)
+        if max_norm == 100.0:  # 上限より小さければ触らない
+            for k in grads:
+                np.testing.assert_array_equal(grads[k], before[k])
+
+
+def test_fit_schedule_and_clipping_match_a_torch_loop(torch):
+    """fit(schedule=..., clip_norm=..., regularizer=L2) と、同じミニバッチで回した PyTorch の学習ループが同じ結果。
+
+    PyTorch 側は罰則 lam·‖W‖² を損失に足して backward し、clip_grad_norm_ → step → scheduler.step の順。
+    （weight_decay を使うと減衰が切り詰めの外になるので、クリッピングが効くステップで合いません。）
+    """
+    lam, lr, clip = 0.01, 0.05, 1.0
+    schedule = nnreg.LinearWarmup(3, after=nnreg.StepDecay(4, gamma=0.5))
+    data_rng = np.random.default_rng(14)
+    X = data_rng.standard_normal((20, 3)) * 3
+    y = X @ np.array([1.0, -2.0, 0.5]) + 1.0
+    model = nnreg.Sequential([nnreg.Dense(3, 1, rng=np.random.default_rng(15))])
+    linear = torch.nn.Linear(3, 1, dtype=torch.float64)
+    with torch.no_grad():
+        linear.weight.copy_(_t(torch, model.parameters()["0.W"].T))
+        linear.bias.copy_(_t(torch, model.parameters()["0.b"]))
+    opt = nnreg.SGD(lr)
+    nnreg.fit(
+        model,
+        nnreg.MeanSquaredError(),
+        opt,
+        X,
+        y,
+        epochs=3,
+        batch_size=5,
+        rng=np.random.default_rng(16),
+        regularizer=nnreg.L2(lam),
+        schedule=schedule,
+        clip_norm=clip,
+    )
+
+    topt = torch.optim.SGD(linear.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(topt, schedule)
+    order_rng = np.random.default_rng(16)  # fit と同じ順にミニバッチを作る
+    n_clipped = 0
+    for _ in range(3):
+        order = order_rng.permutation(len(X))
+        for start in range(0, len(X), 5):
+            idx = order[start : start + 5]
+            topt.zero_grad()
+            out = linear(_t(torch, X[idx]))
+            loss = torch.nn.functional.mse_loss(out, _t(torch, y[idx, None])) + lam * (linear.weight**2).sum()
+            loss.backward()
+            n_clipped += int(torch.nn.utils.clip_grad_norm_(linear.parameters(), clip).item() > clip)
+            topt.step()
+            sched.step()
+    assert n_clipped >= 3  # クリッピングが実際に効いたステップがある
+    assert opt.lr == lr * schedule(11)  # fit の後も、最後のステップ（t = 11）の学習率のまま
+    # 12 ステップ分。autograd と nnreg の逆伝播は足し合わせる順序が違うが、float64 なら RTOL に収まる
+    np.testing.assert_allclose(model.parameters()["0.W"], _np(linear.weight).T, rtol=RTOL)
+    np.testing.assert_allclose(model.parameters()["0.b"], _np(linear.bias), rtol=RTOL)
+
+
+# ---- 早期終了（nnreg だけ。Keras・Lightning の既定値は付録に書いた事実です） --------------------------
+
+
+def test_nnreg_early_stopping_defaults_restore_best():
+    """nnreg の EarlyStopping() は monitor='val_loss', patience=5, min_delta=0, restore_best=True。
+
+    最良のエポック b の 5 エポック後（b + 5）で止め、最良のエポックの終わりのパラメータを書き戻します
+    （Keras の既定は patience=0・restore_best_weights=False、Lightning の EarlyStopping は書き戻しません）。
+    """
+    sig = inspect.signature(nnreg.EarlyStopping).parameters
+    assert {k: v.default for k, v in sig.items()} == {
+        "monitor": "val_loss",
+        "patience": 5,
+        "min_delta": 0.0,
+        "restore_best": True,
+    }
+    es = nnreg.EarlyStopping()
+    model = nnreg.Sequential([nnreg.Dense(1, 1, rng=np.random.default_rng(0))])
+    w = model.parameters()["0.W"]
+    history = nnreg.History()
+    val = [1.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1]
+    stopped = None
+    for epoch, v in enumerate(val, start=1):
+        w[...] = epoch  # エポック e の終わりの重みは e
+        history.val_loss.append(v)
+        if es.on_epoch_end(epoch, history, model):
+            stopped = epoch
+            break
+    es.on_train_end(history, model)
+    assert (es.best_epoch, stopped) == (2, 7)
+    assert es.restored and w[0, 0] == 2.0  # 止めたエポック 7 ではなく、最良のエポック 2 の重み
+
+
+# ---- 付録のページが名指しするテストが実在すること（PyTorch 不要） ------------------------------------
+
+
+def test_frameworks_page_names_existing_tests():
+    text = (ROOT / "book" / "frameworks.md").read_text(encoding="utf-8")
+    refs = re.findall(r"tests/(test_\w+)\.py::(test_\w+)", text)
+    assert len(refs) >= 15, f"付録が名指しするテストが少なすぎます（{len(refs)} 件）"
+    for module, name in refs:
+        source = (ROOT / "tests" / f"{module}.py").read_text(encoding="utf-8")
+        assert re.search(rf"^def {name}\(", source, flags=re.M), f"tests/{module}.py に {name} がありません"
+    here = {name for module, name in refs if module == "test_torch_conventions"}
+    own = set(re.findall(r"^def (test_\w+)\(", Path(__file__).read_text(encoding="utf-8"), flags=re.M))
+    missing = own - here - {"test_frameworks_page_names_existing_tests"}
+    assert not missing, f"付録の表がまだ名指ししていないテスト: {sorted(missing)}"
