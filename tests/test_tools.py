@@ -213,3 +213,37 @@ def test_licenses_cover_code_and_content():
     assert "LICENSE-CONTENT.md" in readme and "CC BY 4.0" in readme
     footer = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["html"]["extra_footer"]
     assert "MIT" in footer and "CC BY 4.0" in footer
+
+
+# ---- ページの長さと、章の冒頭の目安の時間 ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "book").glob("*.ipynb")), ids=lambda p: p.name)
+def test_every_page_fits_one_sitting(path):
+    # 1 ページは 40 セルまで（それより長い章は節のページに分け、演習は別のページにします）
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    assert len(nb["cells"]) <= 40, f"{path.name}: {len(nb['cells'])} セル（40 まで）"
+
+
+def test_every_chapter_has_an_exercise_page_in_the_toc():
+    mod = _load("reading_time")
+    chapters = mod.chapters()
+    assert [c[0] for c in chapters] == [
+        f"book/{p.stem}"
+        for p in sorted((ROOT / "book").glob("ch0?-*.ipynb"))
+        if not p.stem.endswith("-exercises") and p.stem != "ch04-layer-norm"
+    ]
+    for first, _, exercises in chapters:
+        assert exercises == f"book/{first[5:9]}-exercises", first
+
+
+def test_every_chapter_states_the_estimated_time_the_tool_computes(capsys):
+    mod = _load("reading_time")
+    assert mod.main(["--check"]) == 0, capsys.readouterr().out
+
+
+def test_reading_time_rounds_up_to_five_minutes_and_counts_exercises():
+    mod = _load("reading_time")
+    assert mod._round5(0.1) == 5 and mod._round5(5) == 5 and mod._round5(5.01) == 10
+    assert mod._text_chars("本文 $x^2$ です。\n```{bibliography}\n:filter: x\n```") == len("本文です。")
+    assert mod.line_for(35, 50) == "**目安の時間**: 本文 約 35 分・演習 約 50 分（コードの実行を含みます）"
