@@ -21,16 +21,18 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: book test lint unit nbval portability portability-rest build-check links browser venv execute student clean help
+.PHONY: book pdf test lint unit nbval portability portability-rest build-check links browser venv torch execute student clean help
 
 help:
 	@echo "make book   本をビルド（_build/html/index.html）"
 	@echo "make test   lint + 単体テスト + nbval + 本のビルド + リンク検査 + ブラウザでの検査"
 	@echo "make portability  全ノートブックを OpenBLAS のカーネル（Prescott / Haswell / SkylakeX）ごとに nbval で比較"
+	@echo "make pdf    本全体を 1 冊の PDF に（_build/pdf/nnreg-book.pdf。chromium を使います）"
 	@echo "make links    ビルド済みの本の内部リンク・アンカーを検査"
 	@echo "make browser  ビルド済みの本を chromium で開いて検査（スクリーンショットは _build/screenshots/）"
 	@echo "make execute  ノートブックを実行し直して保存（NB=book/xxx.ipynb で 1 冊）"
 	@echo "make student  解答を取り除いた学生用ノートブックを _build/student/ に作成"
+	@echo "make torch    PyTorch（CPU 版）を .venv に入れる（PyTorch との約束の違いを確かめるテストが使います）"
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), f"Python 3.11 以上が必要です（見つかったのは {sys.version.split()[0]}）"'
@@ -42,6 +44,14 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 
 venv: $(STAMP)
 
+# PyTorch（CPU 版）。tests/test_torch_conventions.py が nnreg と PyTorch を同じ数値で比べます（無ければ skip）。
+# 既定の索引に CPU 版が無い環境（PyPI の Linux 向け torch は CUDA 込みで数 GB）では、CPU 版の索引を渡してください:
+#   make torch TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
+TORCH_VERSION  := 2.13.0
+TORCH_PIP_ARGS ?=
+torch: $(STAMP)
+	$(BIN)/python -m pip install --quiet $(TORCH_PIP_ARGS) "torch==$(TORCH_VERSION)"
+
 book: $(STAMP)
 	$(BIN)/jupyter-book build $(BUILD_FLAGS) .
 	@echo "本ができました: $(CURDIR)/_build/html/index.html"
@@ -51,7 +61,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests tools book benchmarks _ext
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q -n $(JOBS) tests --ignore=tests/browser
+	$(BIN)/python -m pytest -q -n $(JOBS) tests --ignore=tests/browser --ignore=tests/pdf
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -o filterwarnings= -o testpaths= \
@@ -69,6 +79,17 @@ build-check: $(STAMP)
 	$(BIN)/jupyter-book build $(BUILD_FLAGS) .
 	$(BIN)/python tools/check_build.py _build/html
 
+# PDF 版: singlehtml（全ページを 1 枚にした HTML）を作り、ヘッドレスの Chromium で印刷します
+# （表紙・ページ番号つきの目次・しおり・ローカルの MathJax・埋め込みの日本語フォント）。
+# できた PDF を tests/pdf で検査し、_build/html にも置きます（本の「はじめに」からのリンク先）。
+pdf: $(STAMP)
+	@test "$(CHROMIUM)" = bundled || test -x "$(CHROMIUM)" || { echo "PDF を作るには chromium が必要です（$(CHROMIUM) がありません）。"; \
+		echo "  sudo apt-get install chromium fonts-noto-cjk  か、make pdf CHROMIUM=<Chrome のパス>"; exit 1; }
+	$(BIN)/jupyter-book build --builder singlehtml $(BUILD_FLAGS) .
+	$(BIN)/python tools/make_pdf.py _build/singlehtml _build/pdf/nnreg-book.pdf
+	$(BIN)/python -m pytest -q -p no:cacheprovider -o testpaths= tests/pdf
+	@if [ -d _build/html ]; then cp _build/pdf/nnreg-book.pdf _build/html/nnreg-book.pdf; fi
+
 # 以下の 2 つはビルド済みの _build/html を検査します（make book か make build-check の後に）。
 links: $(STAMP)
 	$(BIN)/python tools/check_links.py _build/html
@@ -78,7 +99,7 @@ browser: $(STAMP)
 		echo "  sudo apt-get install chromium fonts-noto-cjk  か、make browser CHROMIUM=<Chrome のパス>"; exit 1; }
 	$(BIN)/python -m pytest -q -p no:cacheprovider -o testpaths= tests/browser
 
-test: lint unit nbval portability-rest build-check links browser
+test: lint unit nbval portability-rest build-check pdf links browser
 	@echo "make test: すべて成功しました"
 
 # ノートブックを新しいカーネルで実行し直して保存（NB=book/xxx.ipynb で 1 冊だけ）

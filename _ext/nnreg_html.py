@@ -4,6 +4,9 @@
   2 回出力され、ブラウザで「Identifier 'THEBE_JS_URL' has already been declared」の例外になるためです。
 - 表示モードの既定値（html_context の default_mode）を明るい表示（light）にします。未設定だと、初めて開いたブラウザのコンソールに
   「Got invalid theme mode」のエラーが出ます。図は白い背景で描いているので、light を既定にします。
+- 折りたたんだコード（myst-nb の HideCodeCellNode）を singlehtml ビルダーでも出力できるようにします。
+  myst-nb は html にしか登録しておらず、sphinx-exercise が singlehtml 用の登録を持つため、singlehtml では
+  html の登録が使われずに「unknown node type」で止まります（PDF 版は singlehtml から作ります）。
 """
 
 from __future__ import annotations
@@ -35,7 +38,14 @@ def set_default_mode(app, config) -> None:
     config.html_context = context
 
 
+def register_singlehtml_nodes(app) -> None:
+    from myst_nb.sphinx_ import HideCodeCellNode, depart_HideCellInput, visit_HideCellInput
+
+    app.add_node(HideCodeCellNode, override=True, singlehtml=(visit_HideCellInput, depart_HideCellInput))
+
+
 def setup(app):
+    register_singlehtml_nodes(app)
     app.connect("config-inited", set_default_mode)
     app.connect("html-page-context", dedupe_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -312,7 +312,7 @@ def test_test_workflow_runs_ci_script_on_push_and_pull_request():
     assert "make test" in ci and "fonts-noto-cjk" in ci and "chromium" in ci
     make = (ROOT / "Makefile").read_text(encoding="utf-8")
     test_line = next(line for line in make.splitlines() if line.startswith("test:"))
-    for target in ("lint", "unit", "nbval", "build-check", "links", "browser"):
+    for target in ("lint", "unit", "nbval", "build-check", "pdf", "links", "browser"):
         assert f" {target}" in test_line, f"make test に {target} がありません"
 
 
@@ -322,6 +322,11 @@ def test_deploy_workflow_publishes_built_html_to_pages():
     assert wf["permissions"]["pages"] == "write" and wf["permissions"]["id-token"] == "write"
     build = wf["jobs"]["build"]["steps"]
     assert any(s.get("run") == "make book" for s in build)
+    # PDF 版も作って、HTML と一緒に公開します（make pdf が _build/html/nnreg-book.pdf に置きます）
+    pdf_step = next(s for s in build if "make pdf" in str(s.get("run", "")))
+    assert build.index(pdf_step) < build.index(
+        next(s for s in build if str(s.get("uses", "")).startswith("actions/upload-pages-artifact@"))
+    )
     upload = next(s for s in build if str(s.get("uses", "")).startswith("actions/upload-pages-artifact@"))
     assert upload["with"]["path"] == "_build/html"
     deploy = wf["jobs"]["deploy"]
