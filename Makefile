@@ -21,7 +21,7 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: book pdf test lint unit nbval portability portability-rest build-check links browser venv torch execute student clean help
+.PHONY: book pdf test lint unit nbval portability portability-rest build-check links browser venv torch execute assignments student clean help
 
 help:
 	@echo "make book   本をビルド（_build/html/index.html）"
@@ -31,14 +31,15 @@ help:
 	@echo "make links    ビルド済みの本の内部リンク・アンカーを検査"
 	@echo "make browser  ビルド済みの本を chromium で開いて検査（スクリーンショットは _build/screenshots/）"
 	@echo "make execute  ノートブックを実行し直して保存（NB=book/xxx.ipynb で 1 冊）"
-	@echo "make student  解答を取り除いた学生用ノートブックを _build/student/ に作成"
+	@echo "make assignments  nbgrader の採点キット（_build/nbgrader/）と学生用ノートブック（_build/student/）を作成"
+	@echo "make student  make assignments と同じ"
 	@echo "make torch    PyTorch（CPU 版）を .venv に入れる（PyTorch との約束の違いを確かめるテストが使います）"
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), f"Python 3.11 以上が必要です（見つかったのは {sys.version.split()[0]}）"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e ".[book,test]"
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e ".[book,test,grading]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
@@ -107,8 +108,12 @@ NB ?= $(wildcard book/*.ipynb)
 execute: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py $(NB)
 
-student: $(STAMP)
-	$(BIN)/python tools/make_student.py book _build/student
+# 演習ページから nbgrader のコース（_build/nbgrader/: source = 解答つき、release = 学生用、設定は
+# grading/nbgrader_config.py）を作り、学生用を _build/student/ にも写します。student は同じものの別名です。
+assignments: $(STAMP)
+	$(BIN)/python tools/make_student.py book _build/nbgrader _build/student
+
+student: assignments
 
 clean:
 	rm -rf _build

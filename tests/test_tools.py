@@ -31,12 +31,21 @@ def test_make_student_strips_solutions_and_outputs():
     ]
     nb.cells[2].outputs = [nbformat.v4.new_output("stream", text="1\n")]
     nb.cells[2].execution_count = 3
+    nb.cells[4].metadata["tags"] = ["exercise-check", "points-2"]
     out = mod.strip_solutions(nb)
     sources = [c.source for c in out.cells]
     assert not any("answer = 42" in s or "解説" in s for s in sources)
-    assert "# ここにコードを書いてください" in sources[1] and "print(x)" in sources[1]
+    # nbgrader の ClearSolutions が解答の範囲を置き換える（grading/nbgrader_config.py の code_stub）
+    assert sources[1] == "x = 1\npass  # ここにコードを書いてください\nprint(x)"
     assert all(c.outputs == [] and c.execution_count is None for c in out.cells if c.cell_type == "code")
     assert len(out.cells) == 3
+    meta = [c.metadata["nbgrader"] for c in out.cells]
+    assert [(m["solution"], m["grade"], m["locked"]) for m in meta] == [
+        (False, False, True),
+        (True, False, False),
+        (False, True, True),
+    ]
+    assert meta[1]["grade_id"] == "ex-answer" and meta[2]["grade_id"] == "ex-check" and meta[2]["points"] == 2
 
 
 def test_every_book_notebook_has_balanced_solution_markers():
@@ -234,7 +243,9 @@ def test_every_chapter_has_an_exercise_page_in_the_toc():
         if not p.stem.endswith("-exercises") and p.stem != "ch04-layer-norm"
     ]
     for first, _, exercises in chapters:
-        assert exercises == f"book/{first[5:9]}-exercises", first
+        # 総合演習（-capstone）は課題そのものなので、演習のページを持ちません
+        want = None if first.endswith("-capstone") else f"book/{first[5:9]}-exercises"
+        assert exercises == want, first
 
 
 def test_every_chapter_states_the_estimated_time_the_tool_computes(capsys):
@@ -247,3 +258,8 @@ def test_reading_time_rounds_up_to_five_minutes_and_counts_exercises():
     assert mod._round5(0.1) == 5 and mod._round5(5) == 5 and mod._round5(5.01) == 10
     assert mod._text_chars("本文 $x^2$ です。\n```{bibliography}\n:filter: x\n```") == len("本文です。")
     assert mod.line_for(35, 50) == "**目安の時間**: 本文 約 35 分・演習 約 50 分（コードの実行を含みます）"
+    assert (
+        mod.line_for(20, None, 120)
+        == "**目安の時間**: 本文 約 20 分・課題 約 120 分（コードの実行を含みます）"
+    )
+    assert mod.project_minutes("book/ch01-overfitting") is None

@@ -7,11 +7,15 @@
   章が複数のページに分かれていれば（_toc.yml の sections）、演習のページ以外を合計します。
 - 演習: 演習のページ（``*-exercises``）の本文を同じ速さで読む時間に、問題 1 つ（``{exercise}``）につき
   ``MINUTES_PER_EXERCISE`` 分を足します。
-- どちらも 5 分単位に切り上げます。
+- 総合演習（ファイル名が ``-capstone`` で終わる章。演習のページは無い）: 本文は同じように見積もり、
+  課題の時間として、確認のセル（タグ ``exercise-check``）1 つにつき ``MINUTES_PER_PROJECT_CHECK`` 分
+  （その手順を自分で組み、複数のシードで実行する時間）と、考察を書く ``MINUTES_FOR_WRITING`` 分を足します。
+- どれも 5 分単位に切り上げます。
 
 章の最初のページの、表題（``# 第N章 …``）のすぐ下の 1 行に書きます::
 
     **目安の時間**: 本文 約 35 分・演習 約 50 分（コードの実行を含みます）
+    **目安の時間**: 本文 約 20 分・課題 約 120 分（コードの実行を含みます）   ← 総合演習
 
 使い方:
     python tools/reading_time.py          # 見積もりを表示
@@ -35,6 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CHARS_PER_MINUTE = 400
 MINUTES_PER_CODE_CELL = 1.0
 MINUTES_PER_EXERCISE = 15
+MINUTES_PER_PROJECT_CHECK = 20
+MINUTES_FOR_WRITING = 20
 LINE = re.compile(r"^\*\*目安の時間\*\*: .*$", re.M)
 
 
@@ -89,10 +95,24 @@ def estimate(text_pages: list[str], exercise_page: str | None) -> tuple[int, int
     return reading, _round5(ex_chars / CHARS_PER_MINUTE + n_ex * MINUTES_PER_EXERCISE)
 
 
-def line_for(reading: int, exercises: int | None) -> str:
+def project_minutes(first: str) -> int | None:
+    """総合演習（``-capstone``）の課題の時間。ほかの章では None。"""
+    if not first.endswith("-capstone"):
+        return None
+    checks = sum(
+        1
+        for cell in _cells(first)
+        if cell["cell_type"] == "code" and "exercise-check" in cell["metadata"].get("tags", [])
+    )
+    return _round5(checks * MINUTES_PER_PROJECT_CHECK + MINUTES_FOR_WRITING)
+
+
+def line_for(reading: int, exercises: int | None, project: int | None = None) -> str:
     parts = f"本文 約 {reading} 分"
     if exercises is not None:
         parts += f"・演習 約 {exercises} 分"
+    if project is not None:
+        parts += f"・課題 約 {project} 分"
     return f"**目安の時間**: {parts}（コードの実行を含みます）"
 
 
@@ -103,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     wrong = []
     for first, pages, ex in chapters():
-        expected = line_for(*estimate(pages, ex))
+        expected = line_for(*estimate(pages, ex), project_minutes(first))
         path = ROOT / f"{first}.ipynb"
         nb = nbformat.read(path, as_version=4)
         cell = nb.cells[0]
