@@ -167,12 +167,19 @@ def test_default_mode_is_light_unless_configured():
 def test_config_serves_mathjax_offline_and_repository_buttons():
     sphinx = CONFIG["sphinx"]
     assert "sphinx-mathjax-offline" in sphinx["extra_extensions"]
-    assert sphinx["local_extensions"] == {"nnreg_html": "_ext"}
+    assert sphinx["local_extensions"] == {"nnreg_html": "_ext", "nnreg_quiz": "_ext"}
     # MathJax を CDN から読むような設定を上書きしていない
     assert "mathjax_path" not in sphinx["config"]
-    # 本のルートの _static/ にある .js は全ページに自動で読み込まれるので、MathJax の写しを置かない
-    assert not list(ROOT.glob("_static/**/*.js")), (
-        "_static/ に .js があります（MathJax が二重に読み込まれます）"
+    # 本のルートの _static/ にある .js は全ページに自動で読み込まれるので、MathJax などの写しを置かない。
+    # 置いてよいのは本書のために書いた小さなスクリプト（理解度チェックの nnreg-quiz.js）だけです。
+    js = sorted(p.relative_to(ROOT / "_static").as_posix() for p in ROOT.glob("_static/**/*.js"))
+    assert js == ["nnreg-quiz.js"], (
+        f"_static/ に予定外の .js があります（MathJax が二重に読み込まれます）: {js}"
+    )
+    quiz_js = (ROOT / "_static" / "nnreg-quiz.js").read_text(encoding="utf-8")
+    assert len(quiz_js.splitlines()) <= 80 and "_ext/nnreg_quiz.py" in quiz_js.splitlines()[0]
+    assert not re.search(r"https?://|import\s|require\(|sourceMappingURL", quiz_js), (
+        "外部のコードを読み込んでいます"
     )
     repo = CONFIG["repository"]
     assert repo["url"].startswith("https://github.com/") and repo["branch"] == "main"
