@@ -49,3 +49,13 @@ def test_wrong_answer_shows_hint(capsys):
 def test_exercise_failed_is_an_assertion_error_for_nbgrader():
     assert issubclass(ExerciseFailed, AssertionError)
     assert issubclass(Wrong, Exception)
+
+
+def test_is_close_compares_shape_finiteness_and_values():
+    from nnreg.exercises import is_close
+
+    assert is_close([1.0, 2.0], np.array([1.0, 2.0]))
+    assert not is_close(np.ones((2, 1)), np.ones(2))
+    assert not is_close([np.nan], [np.nan])
+    assert not is_close("abc", [1.0])
+    assert not is_close([1.0], [1.1])

@@ -23,7 +23,17 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["ExerciseFailed", "Unanswered", "Wrong", "answered", "call", "expect", "expect_close", "grade"]
+__all__ = [
+    "ExerciseFailed",
+    "Unanswered",
+    "Wrong",
+    "answered",
+    "call",
+    "expect",
+    "expect_close",
+    "grade",
+    "is_close",
+]
 
 
 class ExerciseFailed(AssertionError):
@@ -66,6 +76,18 @@ def call(func: Callable, *args, name: str = "あなたの関数", **kwargs):
         raise Unanswered(f"{name} はまだ実装されていません（NotImplementedError）。") from e
     except Exception as e:  # 学生のコードのどんな例外も、採点する側では止めない
         raise _StudentError(name, e) from e
+
+
+def is_close(a, b, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
+    """``a`` が ``b`` と同じ形で、有限で、十分近いか（よくある間違いの候補と比べるときに使います）。"""
+    try:
+        a = np.asarray(a, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    b = np.asarray(b, dtype=float)
+    return (
+        a.shape == b.shape and bool(np.all(np.isfinite(a))) and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+    )
 
 
 def expect(condition: bool, hint: str) -> None:

@@ -14,7 +14,7 @@ from ..losses import SoftmaxCrossEntropy
 from ..model import mlp
 from ..optimizers import Adam
 from ..training import evaluate, fit
-from . import Wrong, answered, call, expect, expect_close, grade
+from . import Wrong, answered, call, expect, expect_close, grade, is_close
 
 __all__ = ["RATES", "SEEDS", "check_dropout", "check_logit_moments", "check_rate_study", "run"]
 
@@ -22,15 +22,7 @@ RATES = (0.0, 0.25, 0.5, 0.75)  # 演習 3 で比べるドロップアウト率
 SEEDS = (0, 1, 2, 3, 4)  # 演習 3 のシード
 
 
-def _close(a, b, rtol=1e-6, atol=1e-9) -> bool:
-    try:
-        a = np.asarray(a, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    b = np.asarray(b, dtype=float)
-    return (
-        a.shape == b.shape and bool(np.all(np.isfinite(a))) and bool(np.allclose(a, b, rtol=rtol, atol=atol))
-    )
+_close = is_close  # 形・有限・値を一度に比べる（nnreg.exercises.is_close）
 
 
 # ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from ..losses import SoftmaxCrossEntropy
 from ..model import mlp
 from ..optimizers import SGD
 from ..training import evaluate, fit
-from . import Wrong, answered, call, expect, expect_close, grade
+from . import Wrong, answered, call, expect, expect_close, grade, is_close
 
 __all__ = [
     "SCALES",
@@ -31,15 +31,7 @@ SCALES = (0.1, 0.3, 1.0, 3.0)  # 演習 3 で比べる、初期の重みの倍�
 SEEDS = (1, 2, 3, 4, 5)  # 演習 3 のシード
 
 
-def _close(a, b, rtol=1e-6, atol=1e-9) -> bool:
-    try:
-        a = np.asarray(a, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    b = np.asarray(b, dtype=float)
-    return (
-        a.shape == b.shape and bool(np.all(np.isfinite(a))) and bool(np.allclose(a, b, rtol=rtol, atol=atol))
-    )
+_close = is_close  # 形・有限・値を一度に比べる（nnreg.exercises.is_close）
 
 
 def _as_table(v, label):
