@@ -106,7 +106,10 @@ def chapter_titles(page) -> list[tuple[str, str, int]]:
     """
     return page.evaluate(
         """() => [...document.querySelectorAll('span[id^="document-"]')].map(s => {
-            const h = s.nextElementSibling && s.nextElementSibling.querySelector('h1, h2, h3, h4');
+            // 見出しの前にラベル用の <span id=...> が入ることがあるので、次の <section> まで進みます
+            let el = s.nextElementSibling;
+            while (el && el.tagName !== 'SECTION') el = el.nextElementSibling;
+            const h = el && el.querySelector('h1, h2, h3, h4');
             return h ? [s.id, h.textContent.replace(/#$/, '').trim(), Math.max(0, +h.tagName[1] - 2)]
                      : null;
         }).filter(x => x)"""

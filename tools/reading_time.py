@@ -133,8 +133,12 @@ def main(argv: list[str] | None = None) -> int:
             if current:
                 src = LINE.sub(expected, src, count=1)
             else:
-                title, _, rest = src.partition("\n")
-                src = f"{title}\n\n{expected}\n" + (rest if rest.startswith("\n") else "\n" + rest)
+                # 表題（# で始まる最初の行）のすぐ下に入れます（表題の前にラベル (xxx)= があってもよい）
+                lines = src.split("\n")
+                at = next(i for i, line in enumerate(lines) if line.startswith("# ")) + 1
+                rest = "\n".join(lines[at:])
+                head = "\n".join(lines[:at])
+                src = f"{head}\n\n{expected}\n" + (rest if rest.startswith("\n") else "\n" + rest)
             cell.source = src
             nbformat.write(nb, path)
         elif current is None or current.group(0) != expected:

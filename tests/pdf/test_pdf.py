@@ -50,7 +50,9 @@ def _title(file: str) -> str:
 def _plain(text: str) -> str:
     # Chromium の PDF では、漢字の一部が康熙部首（⽅ など）として取り出されるので NFKC でそろえ、
     # 空白（pypdf が文字の間に入れることがある）を取り除いてから比べます。
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    # 中黒（・）は、フォントによって ‧ や · として取り出されるので、1 つにそろえます。
+    text = unicodedata.normalize("NFKC", text)
+    return re.sub(r"\s+", "", re.sub("[・‧·･]", "・", text))
 
 
 @pytest.fixture(scope="module")
