@@ -7,6 +7,9 @@
 - 折りたたんだコード（myst-nb の HideCodeCellNode）を singlehtml ビルダーでも出力できるようにします。
   myst-nb は html にしか登録しておらず、sphinx-exercise が singlehtml 用の登録を持つため、singlehtml では
   html の登録が使われずに「unknown node type」で止まります（PDF 版は singlehtml から作ります）。
+- 演習の題名を「演習 1（導出）…」だけにします。本書の演習は ``:nonumber:`` で書き、題名に章の中での番号と
+  種類を自分で書きます。sphinx-exercise のままだと「練習 (演習 1（導出）…)」や、本全体の通し番号
+  「練習 12 (…)」になり、章の中の番号と食い違うためです。解答の題名も「解答 演習 1（導出）…」にします。
 """
 
 from __future__ import annotations
@@ -38,6 +41,37 @@ def set_default_mode(app, config) -> None:
     config.html_context = context
 
 
+def _strip_exercise_word(children: list) -> list | None:
+    """["練習", " (", 副題…, ")"] の形なら副題の部分だけを返します（違う形なら None）。"""
+    texts = [c.astext() if c.__class__.__name__ == "Text" else None for c in children]
+    if len(children) < 4 or texts[1] != " (" or texts[-1] != ")":
+        return None
+    return children[2:-1]
+
+
+def plain_exercise_titles(app, doctree, docname) -> None:
+    from docutils import nodes
+    from sphinx_exercise.nodes import exercise_node, solution_node
+
+    for node in doctree.findall(exercise_node):
+        title = node.children[0]
+        if isinstance(title, nodes.title):
+            subtitle = _strip_exercise_word(list(title.children))
+            if subtitle is not None:
+                title.children = []
+                title.extend(subtitle)
+    for node in doctree.findall(solution_node):
+        title = node.children[0]
+        for ref in title.findall(nodes.reference):
+            kids = list(ref.children)
+            if kids and kids[0].astext().startswith(" ") and len(kids) >= 4:
+                # [" 練習", " (", 副題…, ")"] → [" ", 副題…]
+                subtitle = _strip_exercise_word([nodes.Text("x"), *kids[1:]])
+                if subtitle is not None:
+                    ref.children = []
+                    ref.extend([nodes.Text(" "), *subtitle])
+
+
 def register_singlehtml_nodes(app) -> None:
     from myst_nb.sphinx_ import HideCodeCellNode, depart_HideCellInput, visit_HideCellInput
 
@@ -46,6 +80,8 @@ def register_singlehtml_nodes(app) -> None:
 
 def setup(app):
     register_singlehtml_nodes(app)
+    # sphinx-exercise が題名を組み立てた（post-transform）あとに書き換えます
+    app.connect("doctree-resolved", plain_exercise_titles)
     app.connect("config-inited", set_default_mode)
     app.connect("html-page-context", dedupe_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

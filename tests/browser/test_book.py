@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -209,3 +210,18 @@ def test_folded_figure_code_shows_the_figure_and_opens_on_click(page, base_url):
     assert not code.is_visible(), "コードが最初から開いています"
     first.locator("summary").first.click()
     assert code.is_visible(), "クリックしてもコードが開きません"
+
+
+def test_exercise_titles_use_the_chapter_numbering():
+    # 演習の題名は「演習 N（種類）…」だけ。sphinx-exercise の本全体の通し番号（「練習 12 (…)」）は出さない
+    # （_ext/nnreg_html.py の plain_exercise_titles）。
+    for name in NOTEBOOK_PAGES:
+        html = (HTML_DIR / f"{name}.html").read_text(encoding="utf-8")
+        titles = [
+            re.sub(r"<[^>]+>", "", t).strip()
+            for t in re.findall(r'<p class="admonition-title">(.*?)</p>', html, flags=re.S)
+        ]
+        for t in titles:
+            assert not t.startswith("練習"), f"{name}: {t}"
+            if t.startswith("解答"):
+                assert re.match(r"解答 演習 \d+", t), f"{name}: {t}"
