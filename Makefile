@@ -21,7 +21,7 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: book pdf test lint unit nbval portability portability-rest build-check links browser venv torch execute assignments student clean help
+.PHONY: book pdf test lint unit nbval portability portability-rest build-check links browser venv torch execute assignments student clean help bench
 
 help:
 	@echo "make book   本をビルド（_build/html/index.html）"
@@ -34,6 +34,7 @@ help:
 	@echo "make assignments  nbgrader の採点キット（_build/nbgrader/）と学生用ノートブック（_build/student/）を作成"
 	@echo "make student  make assignments と同じ"
 	@echo "make torch    PyTorch（CPU 版）を .venv に入れる（PyTorch との約束の違いを確かめるテストが使います）"
+	@echo "make bench    速度の計測（PyTorch との比較。結果は benchmarks/README.md。BENCH_ARGS=--notebooks でノートブックも）"
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), f"Python 3.11 以上が必要です（見つかったのは {sys.version.split()[0]}）"'
@@ -114,6 +115,12 @@ assignments: $(STAMP)
 	$(BIN)/python tools/make_student.py book _build/nbgrader _build/student
 
 student: assignments
+
+# 速度の計測（make test には含めません）。学習ステップを PyTorch（入っていれば）と比べ、benchmarks/README.md に書きます。
+# ノートブックごとの実行時間とメモリも測るには: make bench BENCH_ARGS=--notebooks
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf _build

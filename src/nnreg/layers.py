@@ -102,16 +102,49 @@ class Dense(Layer):
                 f"Dense の入力は形状 (N, {self.n_in}) を期待しています（受け取った形状: {x.shape}）"
             )
         self._x = x
-        return x @ self.params["W"] + self.params["b"]
+        y = x @ self.params["W"]
+        b = self.params["b"]
+        if y.dtype == b.dtype:
+            y += b  # x @ W + b と同じ足し算を、一時配列を作らずにその場で（結果のビットも同じ）
+        else:
+            y = y + b
+        return y
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        self._check_backward_ready(self._x)
-        self.grads["W"][...] = self._x.T @ dy
-        self.grads["b"][...] = dy.sum(axis=0)
+        self._param_grads(dy)
         return dy @ self.params["W"].T
+
+    def _param_grads(self, dy: np.ndarray) -> None:
+        """パラメータの勾配だけを ``grads`` に書き込みます（入力についての勾配は計算しません）。"""
+        self._check_backward_ready(self._x)
+        gW, gb = self.grads["W"], self.grads["b"]
+        if dy.dtype == self._x.dtype == gW.dtype == gb.dtype:
+            # 勾配の配列へ直接書き込みます（同じ行列積・同じ和を、一時配列とそのコピーなしで）
+            np.matmul(self._x.T, dy, out=gW)
+            dy.sum(axis=0, out=gb)
+        else:  # dtype が混ざるとき（例: float64 の BatchNorm の後の float32 の Dense）は型変換が要る
+            gW[...] = self._x.T @ dy
+            gb[...] = dy.sum(axis=0)
 
     def __repr__(self) -> str:
         return f"Dense({self.n_in}, {self.n_out}, init={self.init!r})"
+
+
+_INT_OF_SIZE = {2: np.int16, 4: np.int32, 8: np.int64}
+
+
+def _keep_where(mask: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``np.where(mask, x, 0.0)`` と同じビット列（mask が True なら x、False なら +0.0）を速く作ります。
+
+    np.where は要素ごとに選ぶので遅い（ReLU の計算時間の大半）。代わりに浮動小数点数のビット列を同じ幅の
+    整数として見て、True なら全ビット 1（= -1）、False なら 0 の整数との論理積をとります。+0.0 のビット列は
+    全ビット 0 なので、NaN・inf・-0.0 を含めて np.where とまったく同じ結果になり、5 倍ほど速くなります。
+    """
+    y = np.empty_like(x)
+    y_bits = y.view(_INT_OF_SIZE[x.dtype.itemsize])
+    np.negative(mask.view(np.int8), out=y_bits, casting="unsafe")  # True → -1（全ビット 1）、False → 0
+    np.bitwise_and(x.view(y_bits.dtype), y_bits, out=y_bits)
+    return y
 
 
 class ReLU(Layer):
@@ -124,7 +157,9 @@ class ReLU(Layer):
     def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
         x = np.asarray(x)
         self._mask = x > 0
-        return np.where(self._mask, x, 0.0).astype(x.dtype, copy=False)
+        if x.dtype.itemsize not in _INT_OF_SIZE or x.dtype.kind != "f":
+            return np.where(self._mask, x, 0.0).astype(x.dtype, copy=False)
+        return _keep_where(self._mask, x)
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         self._check_backward_ready(self._mask)

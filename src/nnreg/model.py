@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from ._validation import as_float_array
-from .layers import Layer
+from .layers import Dense, Layer
 
 
 class Sequential:
@@ -38,6 +38,24 @@ class Sequential:
         for layer in reversed(self.layers):
             dy = layer.backward(dy)
         return dy
+
+    def _backward_for_fit(self, dy: np.ndarray) -> None:
+        """``backward`` と同じ勾配を ``grads`` に書き込みますが、入力 x についての勾配は返しません（fit 用）。
+
+        学習に要るのはパラメータの勾配だけなので、最初の層が ``Dense`` なら、その入力についての勾配
+        ``dy @ W.T``（行列積 1 回分）を省きます。ほかの勾配の計算は ``backward`` とまったく同じです。
+        """
+        first = self.layers[0]
+        if (
+            type(self).backward is not Sequential.backward
+            or type(first) is not Dense
+            or "backward" in vars(first)
+        ):
+            self.backward(dy)  # backward を上書きしたモデルや層では、その backward をそのまま使います
+            return
+        for layer in reversed(self.layers[1:]):
+            dy = layer.backward(dy)
+        first._param_grads(dy)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """推論モード（``train=False``）での出力。入力の NaN/inf は拒否します。"""

@@ -231,7 +231,10 @@ def fit(
                 if not np.isfinite(value):
                     _diverged(history, epoch, value)
                     break
-                model.backward(dout)
+                if isinstance(model, Sequential):
+                    model._backward_for_fit(dout)  # backward と同じ勾配（使わない入力の勾配を省くだけ）
+                else:
+                    model.backward(dout)
                 if regularizer is not None:
                     for key, g in regularizer.grad(params).items():
                         grads[key] += g
