@@ -11,6 +11,12 @@
 ソースのノートブック（``source/chNN/``）の作り方と、演習のセルの書き方は CONTRIBUTING.md を見てください。
 """
 
+import os
+
+# 総合演習（第9章）の「基準に届いたか」の確認を、採点では厳しく判定します（本のページでは判定の表示だけ）。
+# nbgrader が起動するカーネルは、この環境変数を引き継ぎます。
+os.environ["NNREG_GRADING"] = "1"
+
 c = get_config()  # noqa: F821 （nbgrader が設定ファイルを読むときに与える関数）
 
 c.CourseDirectory.course_id = "nnreg-book"

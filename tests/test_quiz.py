@@ -170,6 +170,7 @@ def test_broken_quiz_stops_the_build_with_japanese_message(tmp_path, body, messa
 
 # ---- 本のクイズ ---------------------------------------------------------------------------------------
 
+
 def _main_pages() -> dict[str, list[str]]:
     # 各章の本文のページ（目次の章と、その下の演習以外の節のページ）。第1〜8章だけ（第9章は総合演習）
     spec = importlib.util.spec_from_file_location("reading_time", ROOT / "tools" / "reading_time.py")

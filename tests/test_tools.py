@@ -266,3 +266,12 @@ def test_reading_time_rounds_up_to_five_minutes_and_counts_exercises():
         == "**目安の時間**: 本文 約 20 分・課題 約 120 分（コードの実行を含みます）"
     )
     assert mod.project_minutes("book/ch01-overfitting") is None
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "book").glob("*.ipynb")), ids=lambda p: p.name)
+def test_every_notebook_is_committed_executed_top_to_bottom(path):
+    # nbval は出力の無いセルを比べないので、実行し忘れたノートブックも通ってしまいます。
+    # 実行回数が 1, 2, 3, … と上から順に並んでいることで、新しいカーネルで上から実行したことを確かめます。
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    counts = [c.get("execution_count") for c in nb["cells"] if c["cell_type"] == "code"]
+    assert counts == list(range(1, len(counts) + 1)), f"{path.name}: 実行回数 {counts}"

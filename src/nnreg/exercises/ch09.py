@@ -3,7 +3,7 @@
 確認は、学生の ``train(config, seed)`` と、``nnreg.capstone.load_task()`` の ``task`` に残った記録
 （比べた設定とシード、選んだ設定、テストを評価した回数と順番）を読みます。
 
-- :func:`check_pipeline`: 同じシードなら同じモデルになる（決定的）か、違うシードでも動くか。
+- :func:`check_pipeline`: 同じシードなら同じモデルになる（決定的）か。
 - :func:`check_seeds`: 比べたどの設定も 5 つ以上のシードで測ったか。
 - :func:`check_choice`: 検証の平均が最良の設定（または、その 1 標準誤差以内の設定）を、テストを見る前に選んだか。
 - :func:`check_test_once`: テストを 1 回だけ、選んだ後に評価したか。
