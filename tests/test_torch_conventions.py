@@ -71,6 +71,27 @@ def test_dense_weight_is_transposed(torch):
     np.testing.assert_allclose(dx, _np(xt.grad), rtol=RTOL)
 
 
+def test_linear_default_init_is_uniform_with_std_one_over_sqrt_3n_in(torch):
+    """nn.Linear の既定の初期化は kaiming_uniform_(a=√5)、つまり U(−1/√n_in, 1/√n_in)。
+
+    重みの標準偏差は 1/√(3 n_in)（He の √(2/n_in) の 1/√6 倍）で、バイアスも同じ範囲の一様分布から引きます。
+    nnreg の Dense の既定は init="he"（正規分布、標準偏差 √(2/n_in)）で、バイアスは 0 です。
+    """
+    n_in, n_out = 400, 4000
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(n_in, n_out)
+    w, b = _np(linear.weight), _np(linear.bias)
+    bound = 1 / np.sqrt(n_in)
+    assert np.max(np.abs(w)) <= bound and np.max(np.abs(b)) <= bound
+    assert abs(w.std() * np.sqrt(3 * n_in) - 1) < 0.02  # 160 万個の標本なので 2% で十分
+    assert np.all(b != 0)
+
+    assert inspect.signature(nnreg.Dense).parameters["init"].default == "he"
+    dense = nnreg.Dense(n_in, n_out, rng=np.random.default_rng(0))
+    assert abs(dense.params["W"].std() * np.sqrt(n_in / 2) - 1) < 0.02
+    assert np.all(dense.params["b"] == 0)
+
+
 def test_softmax_cross_entropy_matches_cross_entropy_loss(torch):
     """SoftmaxCrossEntropy はロジットを受け取り、バッチ平均を返す（nn.CrossEntropyLoss の既定と同じ）。"""
     rng = np.random.default_rng(1)
