@@ -173,3 +173,15 @@ def test_one_vs_rest_is_balanced_and_labelled():
     np.testing.assert_array_equal(t, t2)
     with pytest.raises(ValueError, match="positive"):
         one_vs_rest(d.X_train, d.y_train, 11, rng=np.random.default_rng(0))
+
+
+def test_digits_are_read_exactly_as_sklearn_reads_them():
+    # nnreg は sklearn を import せずに同じファイルを読む（ノートブックの起動を速くするため）。値は完全に同じ
+    from sklearn.datasets import load_digits as sk_load_digits
+
+    from nnreg.datasets import _digits_arrays
+
+    pixels, target = _digits_arrays()
+    ref = sk_load_digits()
+    assert np.array_equal(pixels, ref.data) and pixels.dtype == ref.data.dtype
+    assert np.array_equal(target, ref.target)

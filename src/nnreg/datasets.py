@@ -53,6 +53,30 @@ def stratified_indices(y: np.ndarray, n: int, rng: np.random.Generator) -> np.nd
     return rng.permutation(np.concatenate(chosen))
 
 
+def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn に同梱の手書き数字（digits.csv.gz）の画素とラベル。
+
+    ``sklearn.datasets.load_digits`` と同じファイルを同じ方法（``np.loadtxt``、区切りはカンマ）で読みます。
+    sklearn を import すると 1 回あたり 1 秒ほどかかり、ノートブックを開くたびに効いてくるので、
+    インストールされた sklearn のフォルダからファイルだけを読みます（見つからなければ sklearn を使います）。
+    """
+    import gzip
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("sklearn")  # 場所を探すだけで、sklearn は import しません
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data" / "digits.csv.gz"
+        if path.exists():
+            with gzip.open(path, "rt") as f:
+                data = np.loadtxt(f, delimiter=",")
+            return data[:, :-1], data[:, -1].astype(int)
+    from sklearn.datasets import load_digits as _sk_load_digits
+
+    bunch = _sk_load_digits()
+    return bunch.data, bunch.target
+
+
 def load_digits(
     *,
     n_train: int | None = None,
@@ -67,8 +91,6 @@ def load_digits(
     ``n_train`` を与えると、候補からクラス比を保って ``n_train`` 枚だけを訓練に使います
     （過学習を見せるための小さな訓練集合）。検証・テストは ``n_train`` によらず同じです。
     """
-    from sklearn.datasets import load_digits as _sk_load_digits
-
     val_fraction = check_in_unit_interval(val_fraction, "val_fraction")
     test_fraction = check_in_unit_interval(test_fraction, "test_fraction")
     if val_fraction + test_fraction >= 1:
@@ -76,9 +98,9 @@ def load_digits(
             "val_fraction + test_fraction は 1 未満を期待しています"
             f"（受け取った値: {val_fraction} + {test_fraction}）"
         )
-    data = _sk_load_digits()
-    X = (data.data / 16.0).astype(dtype)
-    y = data.target.astype(np.int64)
+    pixels, target = _digits_arrays()
+    X = (pixels / 16.0).astype(dtype)
+    y = target.astype(np.int64)
     rng = np.random.default_rng(seed)
     n = len(y)
     test_idx = stratified_indices(y, round(n * test_fraction), rng)
