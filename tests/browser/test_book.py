@@ -188,6 +188,22 @@ def test_code_blocks_fit_without_horizontal_scroll(page, base_url, name):
     assert wide == [], f"{name}: 横にはみ出すコード・出力の欄が {len(wide)} 個: {wide[:3]}"
 
 
+def test_japanese_is_exactly_two_columns_in_code_output(page, base_url):
+    # 出力の表は日本語 1 文字を 2 桁として nnreg.notebook.pad でそろえます。ブラウザでも、日本語 1 文字が
+    # 英数字 2 文字とちょうど同じ幅で表示されること（_static/nnreg.css の等幅フォントの指定）
+    open_page(page, base_url, "book/ch05-text")
+    widths = page.evaluate(
+        """() => {
+            const pre = document.querySelector('div.cell_output pre');
+            const probe = t => { const s = document.createElement('span'); s.textContent = t;
+                                 pre.appendChild(s); const w = s.getBoundingClientRect().width;
+                                 s.remove(); return w; };
+            return [probe('名詞-普通名詞'), probe('ab-cdefghijkl')];
+        }"""
+    )
+    assert abs(widths[0] - widths[1]) < 1, f"日本語 6 文字 + 記号 1 と英数字 13 文字の幅が違います: {widths}"
+
+
 @pytest.mark.parametrize("name", [*NOTEBOOK_PAGES, "intro", "glossary", "notation"])
 def test_page_never_scrolls_sideways_on_a_phone(page, base_url, name):
     # スマートフォン（390 px）: コードの欄の中は横スクロールしてよいが、ページ全体は横にずれない
