@@ -198,10 +198,14 @@ def test_japanese_is_exactly_two_columns_in_code_output(page, base_url):
             const probe = t => { const s = document.createElement('span'); s.textContent = t;
                                  pre.appendChild(s); const w = s.getBoundingClientRect().width;
                                  s.remove(); return w; };
-            return [probe('名詞-普通名詞'), probe('ab-cdefghijkl')];
+            return [probe('名詞-普通名詞'), probe('ab-cdefghijkl'), probe('±×→'), probe('abc')];
         }"""
     )
-    assert abs(widths[0] - widths[1]) < 1, f"日本語 6 文字 + 記号 1 と英数字 13 文字の幅が違います: {widths}"
+    assert abs(widths[0] - widths[1]) < 1.5, (
+        f"日本語 6 文字 + 記号 1 と英数字 13 文字の幅が違います: {widths}"
+    )
+    # ± × → は 1 桁（nnreg.notebook.pad と同じ数え方）
+    assert abs(widths[2] - widths[3]) < 0.5, f"± × → が英数字 1 文字と同じ幅ではありません: {widths}"
 
 
 @pytest.mark.parametrize("name", [*NOTEBOOK_PAGES, "intro", "glossary", "notation"])
