@@ -767,6 +767,19 @@ def compose(*augs: Augment) -> Augment:
 # ---- 分かち書きした日本語の文の変換（EDA: Wei & Zou, 2019 の一部）----
 
 
+def check_candidate_table(table, name: str) -> None:
+    """``table`` が「語 → 空でない候補のリスト」の辞書かを確かめます（類義語の表など。nnreg.text も使います）。"""
+    if not isinstance(table, Mapping):
+        raise ValueError(
+            f"{name} は辞書（単語 → 候補のリスト）を期待しています（受け取った型: {type(table).__name__}）"
+        )
+    for word, cands in table.items():
+        if isinstance(cands, str) or not isinstance(cands, Sequence) or len(cands) == 0:
+            raise ValueError(
+                f"{name}[{word!r}] は空でない候補のリストを期待しています（受け取った値: {cands!r}）"
+            )
+
+
 def _check_tokens(tokens) -> list[str]:
     if isinstance(tokens, str) or not isinstance(tokens, Sequence):
         raise ValueError(
@@ -790,15 +803,7 @@ def synonym_replacement(
     tokens = _check_tokens(tokens)
     n = check_int(n, "n", minimum=0)
     _check_rng(rng)
-    if not isinstance(synonyms, Mapping):
-        raise ValueError(
-            f"synonyms は辞書（単語 → 候補のリスト）を期待しています（受け取った型: {type(synonyms).__name__}）"
-        )
-    for word, cands in synonyms.items():
-        if isinstance(cands, str) or not isinstance(cands, Sequence) or len(cands) == 0:
-            raise ValueError(
-                f"synonyms[{word!r}] は空でない候補のリストを期待しています（受け取った値: {cands!r}）"
-            )
+    check_candidate_table(synonyms, "synonyms")
     out = list(tokens)
     where = np.flatnonzero([t in synonyms for t in out])
     for i in rng.permutation(where)[:n]:

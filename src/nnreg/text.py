@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import check_int
+from .augment import check_candidate_table
 
 # 活用しない内容語の品詞（SudachiDict の品詞体系の大分類）
 CONTENT_POS: tuple[str, ...] = ("名詞", "形状詞", "副詞")
@@ -89,16 +90,7 @@ def _check_rng(rng) -> None:
         )
 
 
-def _check_candidates(table, name: str) -> None:
-    if not isinstance(table, Mapping):
-        raise ValueError(
-            f"{name} は辞書（語 → 候補のリスト）を期待しています（受け取った型: {type(table).__name__}）"
-        )
-    for word, cands in table.items():
-        if isinstance(cands, str) or not isinstance(cands, Sequence) or len(cands) == 0:
-            raise ValueError(
-                f"{name}[{word!r}] は空でない候補のリストを期待しています（受け取った値: {cands!r}）"
-            )
+_check_candidates = check_candidate_table  # 類義語・表記ゆれの表の形を確かめる（nnreg.augment と共通）
 
 
 def detokenize(tokens: Sequence[Token | str]) -> str:
