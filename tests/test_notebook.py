@@ -25,9 +25,7 @@ def shell_outputs(monkeypatch):
 
 
 def _as_cell(shown):
-    outputs = [
-        nbformat.v4.new_output("display_data", data=data, metadata=meta) for data, meta in shown
-    ]
+    outputs = [nbformat.v4.new_output("display_data", data=data, metadata=meta) for data, meta in shown]
     return nbformat.v4.new_code_cell(outputs=outputs)
 
 
@@ -46,7 +44,7 @@ def test_glue_is_read_back_by_myst_nb(shell_outputs):
 
 def test_glue_with_display_shows_the_value_unprefixed(shell_outputs):
     glue("shown", 3, display=True)
-    (data, meta), = shell_outputs
+    ((data, meta),) = shell_outputs
     assert data == {"text/plain": "3"}
     assert meta["scrapbook"] == {"name": "shown", "mime_prefix": ""}
 

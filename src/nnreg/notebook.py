@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import unicodedata
 
-
 GLUE_PREFIX = "application/papermill.record/"
 """myst-nb が本文に埋め込む値だと見分ける MIME 型の接頭辞（papermill・scrapbook と同じ約束）。"""
 

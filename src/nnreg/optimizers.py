@@ -185,6 +185,25 @@ class Adam(Optimizer):
         s["t"] += 1
         t = int(s["t"])
         m, v = s["m"], s["v"]
+        if g.dtype == p.dtype and p.flags.c_contiguous:
+            # 下の 7 行と同じ式・同じ順序の計算を、一時配列を作らずに作業用の配列 a, b へ out= で書きます。
+            # 演算の順序が同じなので結果はビット単位で同じで、配列の確保とメモリの往復が減ります
+            a, b = self._scratch(p)
+            np.multiply(g, 1.0 - self.beta1, out=a)
+            m *= self.beta1
+            m += a  # m ← β1 m + (1-β1) g
+            np.multiply(g, 1.0 - self.beta2, out=a)
+            a *= g
+            v *= self.beta2
+            v += a  # v ← β2 v + (1-β2) g²
+            np.divide(v, 1.0 - self.beta2**t, out=a)
+            np.sqrt(a, out=a)
+            a += self.eps  # √v̂ + eps
+            np.divide(m, 1.0 - self.beta1**t, out=b)
+            b *= self.lr
+            b /= a
+            p -= b  # p ← p - lr·m̂/(√v̂ + eps)
+            return
         m *= self.beta1
         m += (1.0 - self.beta1) * g
         v *= self.beta2
@@ -192,6 +211,15 @@ class Adam(Optimizer):
         m_hat = m / (1.0 - self.beta1**t)
         v_hat = v / (1.0 - self.beta2**t)
         p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+    def _scratch(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # 同じ形・dtype のパラメータで共有する作業用の配列 2 つ（状態ではないので state には入れません）
+        if "_work" not in self.__dict__:
+            self._work: dict = {}
+        key = (p.shape, p.dtype.str)
+        if key not in self._work:
+            self._work[key] = (np.empty_like(p), np.empty_like(p))
+        return self._work[key]
 
     def _update(self, key, p, g, s) -> None:
         self._adam_step(p, g, s)
