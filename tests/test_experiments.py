@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 import nnreg
+from nnreg import experiments
 from nnreg.experiments import over_seeds
 
 
@@ -83,3 +84,111 @@ def test_format_mean_sd_matches_seedruns():
     assert runs.mean_sd("a", ".2f") == format_mean_sd([3, 4, 5, 6, 7], ".2f")
     with pytest.raises(ValueError, match="2 つ以上"):
         format_mean_sd([1.0])
+
+
+# --- parallel_map: 独立な実験を複数のプロセスで（結果は順に計算したときと同じ） ---
+
+
+def _train_one(seed):
+    # シードごとの小さな学習（自分の乱数生成器だけを使う）
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((40, 5))
+    y = (X[:, 0] > 0).astype(int)
+    model = nnreg.mlp((5, 8, 2), rng=rng)
+    history = nnreg.fit(
+        model,
+        nnreg.SoftmaxCrossEntropy(),
+        nnreg.Adam(0.01),
+        X,
+        y,
+        epochs=3,
+        batch_size=8,
+        rng=rng,
+    )
+    print(f"seed {seed} done")
+    return model.parameters()["0.W"].copy(), history.train_loss
+
+
+needs_fork = pytest.mark.skipif(not experiments.can_fork(), reason="fork は Linux でだけ使います")
+
+
+@needs_fork
+def test_parallel_map_is_bit_identical_to_sequential_and_replays_prints(capsys):
+    seq = experiments.parallel_map(_train_one, range(5), jobs=1)
+    seq_out = capsys.readouterr().out
+    par = experiments.parallel_map(_train_one, range(5), jobs=2)
+    par_out = capsys.readouterr().out
+    assert par_out == seq_out == "".join(f"seed {s} done\n" for s in range(5))
+    for (w_s, loss_s), (w_p, loss_p) in zip(seq, par, strict=True):
+        assert w_s.tobytes() == w_p.tobytes()
+        assert loss_s == loss_p
+
+
+@needs_fork
+def test_parallel_map_reraises_the_workers_exception():
+    def fail_on_three(x):
+        if x == 3:
+            raise KeyError("three")
+        return x
+
+    with pytest.raises(KeyError, match="three") as info:
+        experiments.parallel_map(fail_on_three, range(5), jobs=2)
+    assert "fail_on_three" in str(info.value.__cause__)
+
+
+@needs_fork
+def test_parallel_map_names_an_unpicklable_return_value():
+    with pytest.raises(ValueError, match="pickle できません"):
+        experiments.parallel_map(lambda x: lambda: x, range(3), jobs=2)
+
+
+@needs_fork
+def test_nested_parallel_map_runs_in_order_inside_a_worker():
+    def inner(x):
+        return experiments.parallel_map(lambda y: x * 10 + y, range(3), jobs=2)
+
+    assert experiments.parallel_map(inner, range(3), jobs=2) == [[0, 1, 2], [10, 11, 12], [20, 21, 22]]
+
+
+@needs_fork
+def test_over_seeds_in_parallel_equals_sequential(monkeypatch):
+    monkeypatch.setenv(experiments.JOBS_ENV, "2")
+
+    def run(s):
+        w, loss = _train_one(s)
+        return {"loss": loss[-1], "w": float(w.sum())}
+
+    a = over_seeds(run, range(4))
+    b = over_seeds(run, range(4), parallel=True)
+    for k in a.values:
+        assert a.values[k].tobytes() == b.values[k].tobytes()
+
+
+def test_parallel_map_checks_jobs_and_the_environment(monkeypatch):
+    with pytest.raises(ValueError, match="jobs"):
+        experiments.parallel_map(abs, [1, 2], jobs=0)
+    monkeypatch.setenv(experiments.JOBS_ENV, "two")
+    with pytest.raises(ValueError, match="NNREG_JOBS"):
+        experiments.default_jobs()
+    monkeypatch.setenv(experiments.JOBS_ENV, "1")
+    assert experiments.default_jobs() == 1
+    assert experiments.parallel_map(abs, [-1, -2]) == [1, 2]
+    assert experiments.parallel_map(abs, []) == []
+    with pytest.raises(ValueError, match="parallel"):
+        over_seeds(lambda s: {"a": s}, [1, 2], parallel=2)
+
+
+@pytest.mark.parametrize("parallel", [False, pytest.param(True, marks=needs_fork)])
+def test_over_configs_equals_over_seeds_per_config(parallel):
+    def run(config, seed):
+        _, loss = _train_one(seed + 10 * config)
+        return {"loss": loss[-1]}
+
+    got = experiments.over_configs(run, [0, 1, 2], range(3), parallel=parallel)
+    assert list(got) == [0, 1, 2]
+    for c in got:
+        want = over_seeds(lambda s, c=c: run(c, s), range(3))
+        assert got[c].seeds == want.seeds
+        assert got[c].values["loss"].tobytes() == want.values["loss"].tobytes()
+    with pytest.raises(ValueError, match="重複"):
+        experiments.over_configs(run, [0, 0], range(3))
