@@ -164,16 +164,21 @@ def _bilinear(
     n = len(X)
     x0, y0 = np.floor(src_x), np.floor(src_y)
     fx, fy = src_x - x0, src_y - y0
-    padded = np.pad(X.reshape(n, h, w), ((0, 0), (1, 1), (1, 1)), constant_values=fill)
-    idx = np.arange(n)[:, None, None]
+    padded = np.pad(X.reshape(n, h, w), ((0, 0), (1, 1), (1, 1)), constant_values=fill).reshape(-1)
 
-    def at(r, c):  # 画像の外は 1 画素幅の fill の枠に読み替える
-        r = np.clip(r, -1, h).astype(np.int64) + 1
-        c = np.clip(c, -1, w).astype(np.int64) + 1
-        return padded[idx, r, c]
+    def pos(v, size):  # 画像の外は 1 画素幅の fill の枠に読み替えた、枠つき画像での位置
+        return np.clip(v, -1, size).astype(np.int64) + 1
 
-    out = (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) + fy * (
-        (1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1)
+    # 枠つき画像 (n, h+2, w+2) を 1 列に並べたときの番号で読みます（padded[画像, 行, 列] と同じ値を、速く）
+    base = (np.arange(n) * (h + 2))[:, None, None]
+    row0, row1 = (base + pos(y0, h)) * (w + 2), (base + pos(y0 + 1, h)) * (w + 2)
+    col0, col1 = pos(x0, w), pos(x0 + 1, w)
+
+    def at(row, col):
+        return padded.take(row + col)
+
+    out = (1 - fy) * ((1 - fx) * at(row0, col0) + fx * at(row0, col1)) + fy * (
+        (1 - fx) * at(row1, col0) + fx * at(row1, col1)
     )
     return out.reshape(n, h * w)
 
