@@ -192,3 +192,13 @@ def test_over_configs_equals_over_seeds_per_config(parallel):
         assert got[c].values["loss"].tobytes() == want.values["loss"].tobytes()
     with pytest.raises(ValueError, match="重複"):
         experiments.over_configs(run, [0, 0], range(3))
+
+
+@pytest.mark.parametrize("n", [2, 5, 8, 30])
+@pytest.mark.parametrize("level", [0.9, 0.95, 0.99])
+def test_t_quantile_is_bit_identical_to_scipy_stats(n, level):
+    # paired_difference は scipy.stats を読み込まずに scipy.special.stdtrit を使う。t.ppf と同じ値であること
+    from scipy import stats
+    from scipy.special import stdtrit
+
+    assert float(stdtrit(n - 1, 0.5 + level / 2)) == float(stats.t.ppf(0.5 + level / 2, df=n - 1))
