@@ -185,3 +185,14 @@ def test_digits_are_read_exactly_as_sklearn_reads_them():
     ref = sk_load_digits()
     assert np.array_equal(pixels, ref.data) and pixels.dtype == ref.data.dtype
     assert np.array_equal(target, ref.target)
+
+
+def test_load_flower_is_sklearns_second_sample_image():
+    from sklearn.datasets import load_sample_images
+
+    from nnreg.datasets import load_flower
+
+    flower = load_flower()
+    want = load_sample_images().images[1]
+    assert flower.shape == (427, 640, 3) and flower.dtype == np.uint8
+    assert flower.tobytes() == want.tobytes()

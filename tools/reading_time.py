@@ -32,7 +32,6 @@ import re
 import sys
 from pathlib import Path
 
-import nbformat
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args(argv)
+    # 書き換えるときだけ使います（nbformat の読み込みは 1 秒ほどかかり、講師向けガイドの表は見積もりだけを使うため）
+    import nbformat
+
     wrong = []
     for first, pages, ex in chapters():
         expected = line_for(*estimate(pages, ex), project_minutes(first))

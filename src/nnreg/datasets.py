@@ -77,6 +77,36 @@ def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
     return bunch.data, bunch.target
 
 
+def _sklearn_file(*parts: str):
+    """インストールされた sklearn のフォルダの中のファイルの場所（sklearn は import しません。無ければ None）。"""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("sklearn")  # 場所を探すだけで、sklearn は import しません
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))).joinpath(*parts)
+    return path if path.exists() else None
+
+
+def load_flower() -> np.ndarray:
+    """scikit-learn に同梱のカラー写真（花、形状 (427, 640, 3) の uint8）。第5章の色の変換で使います。
+
+    ``sklearn.datasets.load_sample_images().images[1]`` と同じファイルを同じ方法（Pillow で開いて
+    ``np.asarray``）で読むので、画素の値も同じです。sklearn の import（1 秒ほど）を省くため、ファイルを直接読みます
+    （見つからなければ sklearn を使います）。
+    """
+    path = _sklearn_file("datasets", "images", "flower.jpg")
+    if path is None:
+        from sklearn.datasets import load_sample_images
+
+        return load_sample_images().images[1]
+    from PIL import Image
+
+    with path.open("rb") as f:
+        return np.asarray(Image.open(f))
+
+
 def load_digits(
     *,
     n_train: int | None = None,
