@@ -44,6 +44,7 @@ CONFIGS = [(np.float64, 256, 32), (np.float64, 256, 128), (np.float64, 512, 128)
 CONFIGS += [(np.float32, w, b) for _, w, b in CONFIGS]
 N_IN, N_OUT = 64, 10
 NB_BEGIN, NB_END = "<!-- notebooks:begin -->", "<!-- notebooks:end -->"
+BOOK_BUDGET_S, NOTEBOOK_BUDGET_S = 60, 12  # 本全体・1 冊あたりの目標（秒）
 
 
 def step_flops(width: int, batch: int) -> int:
@@ -225,7 +226,13 @@ def step_table(rows: list[dict], peaks: dict[str, float]) -> list[str]:
 
 
 def run_one_notebook(path: str) -> None:
-    """（子プロセスで）1 冊を実行し、「秒 最大RSS(KiB)」を表示します。カーネルはこのプロセスの子です。"""
+    """（子プロセスで）1 冊を実行し、結果を 1 行の JSON で表示します。カーネルはこのプロセスの子です。
+
+    実行時間の内訳も返します: セルの外（カーネルの起動と終了など）、図を出力したセル、最も遅いセル。
+    """
+    import json
+    from datetime import datetime
+
     import nbformat
     from nbclient import NotebookClient
 
@@ -233,30 +240,84 @@ def run_one_notebook(path: str) -> None:
     nb = nbformat.read(p, as_version=4)
     t0 = time.perf_counter()
     NotebookClient(
-        nb, timeout=1200, kernel_name="python3", resources={"metadata": {"path": str(p.parent)}}
+        nb,
+        timeout=1200,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(p.parent)}},
+        record_timing=True,
     ).execute()
     elapsed = time.perf_counter() - t0
+    cells, figures, slowest = 0.0, 0.0, (0.0, -1)
+    for i, cell in enumerate(nb.cells):
+        timing = cell.metadata.get("execution", {}) if cell.cell_type == "code" else {}
+        if "iopub.execute_input" not in timing or "shell.execute_reply" not in timing:
+            continue
+        start, end = (
+            datetime.fromisoformat(timing[k]) for k in ("iopub.execute_input", "shell.execute_reply")
+        )
+        seconds = (end - start).total_seconds()
+        cells += seconds
+        if any("image/png" in out.get("data", {}) for out in cell.get("outputs", [])):
+            figures += seconds
+        slowest = max(slowest, (seconds, i))
     # 終了を待った子プロセス（= カーネル）の最大 RSS。Linux では KiB 単位
-    print(f"{elapsed:.3f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}")
+    maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(
+        json.dumps(
+            {
+                "seconds": elapsed,
+                "outside": elapsed - cells,
+                "figures": figures,
+                "slowest": slowest[0],
+                "slowest_cell": slowest[1],
+                "maxrss_kib": maxrss,
+            }
+        )
+    )
 
 
 def bench_notebooks() -> list[str]:
-    lines = ["| ノートブック | 実行時間 (s) | カーネルの最大メモリ (MiB) |", "|---|---:|---:|"]
-    total = 0.0
+    import json
+
+    lines = [
+        "| ノートブック | 実行時間 (s) | うちセルの外 (s) | うち図のセル (s) | 最も遅いセル (s) | カーネルの最大メモリ (MiB) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    sums = {"seconds": 0.0, "outside": 0.0, "figures": 0.0}
+    n_ok, n_over = 0, 0
     for nb in sorted((ROOT / "book").glob("*.ipynb")):
         proc = subprocess.run(
             [sys.executable, __file__, "--one-notebook", str(nb)], capture_output=True, text=True, check=False
         )
         if proc.returncode != 0:
-            lines.append(f"| {nb.name} | 失敗 | — |")
+            lines.append(f"| {nb.name} | 失敗 | — | — | — | — |")
             print(proc.stderr[-2000:], file=sys.stderr)
             continue
-        seconds, maxrss = proc.stdout.split()[-2:]
-        total += float(seconds)
-        lines.append(f"| {nb.name} | {float(seconds):.1f} | {int(maxrss) / 1024:.0f} |")
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        for k in sums:
+            sums[k] += r[k]
+        n_ok += 1
+        n_over += r["seconds"] > NOTEBOOK_BUDGET_S
+        lines.append(
+            f"| {nb.name} | {r['seconds']:.1f} | {r['outside']:.1f} | {r['figures']:.1f} "
+            f"| {r['slowest']:.1f}（セル {r['slowest_cell']}） | {r['maxrss_kib'] / 1024:.0f} |"
+        )
         print(lines[-1], flush=True)
-    lines.append(f"| 合計 | {total:.1f} | |")
+    lines.append(f"| 合計 | {sums['seconds']:.1f} | {sums['outside']:.1f} | {sums['figures']:.1f} | | |")
+    lines += [
+        "",
+        f"{n_ok} 冊の合計 {sums['seconds']:.1f} 秒（目標 {BOOK_BUDGET_S} 秒）。"
+        f"{NOTEBOOK_BUDGET_S} 秒を超えたノートブック: {n_over} 冊。"
+        f"セルの外（カーネルの起動・終了）だけで {sums['outside']:.1f} 秒、図を出力したセルで {sums['figures']:.1f} 秒です。",
+        f"ノートブックの中の `parallel_map` は既定のプロセス数（この機械では {_jobs_text()}）で走らせています。",
+    ]
     return lines
+
+
+def _jobs_text() -> str:
+    from nnreg.experiments import can_fork, default_jobs
+
+    return f"{default_jobs()}" if can_fork() else "1（fork が使えない環境）"
 
 
 def write_readme(step_lines: list[str], nb_lines: list[str] | None) -> None:
@@ -288,7 +349,9 @@ def write_readme(step_lines: list[str], nb_lines: list[str] | None) -> None:
             "## ノートブックの実行時間とメモリ",
             "",
             "`python benchmarks/run.py --notebooks`。book/*.ipynb を 1 冊ずつ別プロセスで nbclient により実行し、"
-            "カーネルの最大 RSS を `resource.getrusage(RUSAGE_CHILDREN)` で測ります（BLAS は 1 スレッド）。",
+            "カーネルの最大 RSS を `resource.getrusage(RUSAGE_CHILDREN)` で測ります（BLAS は 1 スレッド）。"
+            "「セルの外」は実行時間からセルの実行時間の和を引いたもの（カーネルの起動と終了など、どのノートブックにも"
+            "かかる時間）、「図のセル」は図（PNG）を出力したセルの実行時間の和（図の中の計算も含みます）です。",
             "",
             nb_block,
             "",
