@@ -382,3 +382,16 @@ def test_backward_for_fit_writes_the_same_gradients_as_backward(kind):
         grads.append({k: v.copy() for k, v in model.gradients().items()})
     for key in grads[0]:
         assert_bits_equal(grads[1][key], grads[0][key], f"勾配 {key}")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sigmoid_is_bit_identical_to_the_where_formula(dtype):
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((50, 40)) * 8).astype(dtype)
+    x.flat[:8] = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e4, -1e4, 1e-30]
+    e = np.exp(-np.abs(x))
+    with np.errstate(invalid="ignore"):
+        want = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(dtype, copy=False)
+        got = nnreg.Sigmoid().forward(x)
+    assert got.dtype == want.dtype
+    assert got.tobytes() == want.tobytes()

@@ -176,7 +176,8 @@ class Sigmoid(Layer):
     def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
         x = np.asarray(x)
         e = np.exp(-np.abs(x))
-        self._y = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+        d = 1.0 + e  # 分母は 1 回だけ計算します（2 回計算しても同じ値）
+        self._y = np.where(x >= 0, 1.0 / d, e / d).astype(x.dtype, copy=False)
         return self._y
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
