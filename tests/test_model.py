@@ -62,3 +62,27 @@ def test_mlp_helper_structure(rng):
     names = [type(layer).__name__ for layer in model.layers]
     assert names == ["Dense", "ReLU", "Dropout", "Dense", "ReLU", "Dropout", "Dense"]
     assert "0x" not in repr(model)
+
+
+def test_pickled_model_drops_forward_caches_but_keeps_everything_else():
+    import pickle
+
+    rng = np.random.default_rng(0)
+    model = nnreg.mlp((5, 16, 16, 3), rng=rng, dropout=0.5, norm="batch")
+    X = rng.standard_normal((64, 5))
+    model.forward(X, train=True)
+    model.backward(np.ones((64, 3)))
+    copy = pickle.loads(pickle.dumps(model))
+    # 元のモデルは逆伝播用の値を持ったまま、送られた側は持たない
+    assert model.layers[0]._x is not None and copy.layers[0]._x is None
+    for key, p in model.parameters().items():
+        assert copy.parameters()[key].tobytes() == p.tobytes()
+        assert copy.gradients()[key].tobytes() == model.gradients()[key].tobytes()
+    bn = next(layer for layer in model.layers if isinstance(layer, nnreg.BatchNorm))
+    bn_copy = next(layer for layer in copy.layers if isinstance(layer, nnreg.BatchNorm))
+    assert bn_copy.running_var.tobytes() == bn.running_var.tobytes()
+    assert copy.predict(X).tobytes() == model.predict(X).tobytes()
+    # 送られたモデルは、順伝播をしてからでないと逆伝播できません（日本語のエラー）
+    fresh = pickle.loads(pickle.dumps(model))
+    with pytest.raises(RuntimeError, match="forward"):
+        fresh.backward(np.ones((64, 3)))

@@ -35,6 +35,18 @@ class Layer:
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
+    # 順伝播で覚えておき、逆伝播で使う値（各層の forward が毎回作り直します）
+    _FORWARD_CACHES = ("_x", "_mask", "_y", "_scale", "_cache", "_s")
+
+    def __getstate__(self) -> dict:
+        # pickle と copy.deepcopy では、直前の順伝播で覚えた値を持ち越しません（次の forward で作り直す値です）。
+        # parallel_map が子プロセスから学習済みのモデルを送るとき、送る量がそのぶん減ります
+        state = self.__dict__.copy()
+        for name in self._FORWARD_CACHES:
+            if name in state:
+                state[name] = None
+        return state
+
     def _check_backward_ready(self, cache) -> None:
         if cache is None:
             raise RuntimeError(
