@@ -33,7 +33,7 @@ help:
 	@echo "make execute  ノートブックを実行し直して保存（NB=book/xxx.ipynb で 1 冊）"
 	@echo "make assignments  nbgrader の採点キット（_build/nbgrader/）と学生用ノートブック（_build/student/）を作成"
 	@echo "make student  make assignments と同じ"
-	@echo "make torch    PyTorch（CPU 版）を .venv に入れる（PyTorch との約束の違いを確かめるテストが使います）"
+	@echo "make torch    PyTorch（CPU 版）と torchvision を .venv に入れる（PyTorch との約束の違いを確かめるテストが使います）"
 	@echo "make bench    速度の計測（PyTorch との比較。結果は benchmarks/README.md。BENCH_ARGS=--notebooks でノートブックも）"
 
 $(STAMP): pyproject.toml requirements/constraints.txt
@@ -46,13 +46,16 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 
 venv: $(STAMP)
 
-# PyTorch（CPU 版）。tests/test_torch_conventions.py が nnreg と PyTorch を同じ数値で比べます（無ければ skip）。
-# 既定の索引に CPU 版が無い環境（PyPI の Linux 向け torch は CUDA 込みで数 GB）では、CPU 版の索引を渡してください:
+# PyTorch（CPU 版）と torchvision。tests/test_torch_conventions.py が nnreg と PyTorch を同じ数値で比べ、
+# データ拡張の変換を torchvision と比べます（無ければその検査は skip）。torchvision は torch の版に合わせた版を入れます。
+# 既定の索引に CPU 版が無い環境（PyPI の Linux 向け torch は CUDA 込みで数 GB）では、CPU 版の索引を渡してください
+# （torch と torchvision の両方が CPU 版になります）:
 #   make torch TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
 TORCH_VERSION  := 2.13.0
+TORCHVISION_VERSION ?= 0.28.0
 TORCH_PIP_ARGS ?=
 torch: $(STAMP)
-	$(BIN)/python -m pip install --quiet $(TORCH_PIP_ARGS) "torch==$(TORCH_VERSION)"
+	$(BIN)/python -m pip install --quiet $(TORCH_PIP_ARGS) "torch==$(TORCH_VERSION)" "torchvision==$(TORCHVISION_VERSION)"
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build $(BUILD_FLAGS) .

@@ -5,6 +5,7 @@
 ``tests/test_torch_conventions.py::test_...`` の形で名指ししています（最後のテストが、その名前が実在することを確かめます）。
 
 PyTorch が無ければ、PyTorch を使うテストは理由つきで skip します（``pip install -e '.[torch]'`` か ``make torch``）。
+データ拡張のテストは torchvision（画像の変換）も使い、torchvision だけが無ければ、そのテストだけを skip します。
 PyTorch を使わないテスト（nnreg だけの既定の振る舞いと、付録の参照の検査）はいつも実行します。
 
 許容誤差: 同じ式を同じ順で計算する箇所は rtol 1e-12 程度です。PyTorch は内部で演算の順序が違う
@@ -16,11 +17,14 @@ from __future__ import annotations
 import inspect
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 import nnreg
+from nnreg import augment
+from nnreg.datasets import load_digits, load_flower
 from nnreg.schedules import values
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -704,6 +708,332 @@ def test_nnreg_early_stopping_defaults_restore_best():
     es.on_train_end(history, model)
     assert (es.best_epoch, stopped) == (2, 7)
     assert es.restored and w[0, 0] == 2.0  # 止めたエポック 7 ではなく、最良のエポック 2 の重み
+
+
+# ---- データ拡張（torchvision） ------------------------------------------------------------------------
+
+_TV_OPS = []  # 下の読み込みで補った演算子の宣言（Library は捨てると宣言も消えるので持っておく）
+
+
+@pytest.fixture(scope="module")
+def tv(torch):
+    """torchvision の変換（``T`` = transforms、``F`` = transforms.functional、``IM`` = 補間の種類）。
+
+    torchvision が無ければ、このセクションのテストだけを skip します（ほかの PyTorch のテストは動きます）。
+    PyPI の torchvision（CUDA 版）を CPU 版の torch と組み合わせると、C++ 拡張（検出用の nms など）が読み込めず、
+    ``import torchvision`` が RuntimeError で止まります（pytorch/vision#9085）。ここで使う変換は C++ 拡張を
+    使わないので、その場合は止まる原因の 2 つの演算子の宣言だけを補って読み込み直します。
+    """
+    try:
+        torchvision = pytest.importorskip(
+            "torchvision", reason="torchvision が入っていません（make torch か pip install -e '.[torch]'）"
+        )
+    except RuntimeError as e:
+        if "torchvision::" not in str(e):
+            raise
+        lib = torch.library.Library("torchvision", "DEF")
+        for op in ("nms", "qnms"):
+            lib.define(f"{op}(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+        _TV_OPS.append(lib)
+        import torchvision
+    from torchvision import transforms
+    from torchvision.transforms import InterpolationMode
+    from torchvision.transforms import functional as F
+
+    return SimpleNamespace(T=transforms, F=F, IM=InterpolationMode, version=torchvision.__version__)
+
+
+def _digits(n=20):
+    return load_digits(n_train=150, seed=0).X_train[:n]  # (n, 64)、値は 0（背景）〜1（インク）
+
+
+def _img(torch, X):
+    """(N, 64) の数字 → (N, 1, 8, 8) の float64 のテンソル（torchvision の画像の並び (…, C, H, W)）。"""
+    return _t(torch, np.asarray(X).reshape(-1, 1, 8, 8))
+
+
+def _flat(t):
+    return _np(t).reshape(t.shape[0], -1)
+
+
+def _rgb(torch, img):
+    """(…, H, W, 3) のカラー画像 → (…, 3, H, W) の float64 のテンソル。"""
+    return _t(torch, np.moveaxis(img, -1, -3))
+
+
+def _hwc(t):
+    return np.moveaxis(_np(t), -3, -1)
+
+
+def test_rotate_is_counter_clockwise_like_affine_images(torch, tv):
+    """F.rotate(img, θ, interpolation=BILINEAR) は affine_images(X, angle=θ) と同じ（正が反時計回り、中心も同じ）。
+
+    どちらも出力の画素ごとに元の位置を逆算して双線形補間し、画像の外を 0 とみなします。違うのは座標の計算の
+    丸めだけなので、float64 で 1e-12 以内に揃います（実測 1e-15 程度）。既定の interpolation は NEAREST で、
+    同じ角度でも値が大きく違います。
+    """
+    X = _digits()
+    img = _img(torch, X)
+    for angle in (15.0, -30.0, 37.0, 90.0):
+        ours = augment.affine_images(X, angle=angle)
+        theirs = _flat(tv.F.rotate(img, angle, interpolation=tv.IM.BILINEAR))
+        np.testing.assert_allclose(theirs, ours, rtol=0, atol=1e-12)
+        if angle != 90.0:  # 90° は格子点を格子点に移すので、補間の違いが出ない
+            assert np.max(np.abs(_flat(tv.F.rotate(img, angle)) - ours)) > 0.3  # 既定の NEAREST
+            assert np.max(np.abs(augment.affine_images(X, angle=-angle) - theirs)) > 0.5  # 逆向き
+
+
+def test_affine_angle_is_clockwise(torch, tv):
+    """F.affine(img, angle=θ, scale=s) の θ は時計回り: affine_images(X, angle=−θ, scale=s) と同じ。
+
+    同じ torchvision でも F.rotate の角度は反時計回りなので、F.affine へ書き換えるときは符号が逆になります。
+    せん断 ``shear=[φ, 0]``（度）は、shear_images(X, tan φ) と同じ向きです（縦方向 ``[0, φ]`` も axis="y" と同じ）。
+    """
+    X = _digits()
+    img = _img(torch, X)
+    for angle, scale in ((10.0, 1.1), (-20.0, 0.9)):
+        theirs = _flat(
+            tv.F.affine(
+                img,
+                angle=angle,
+                translate=[0, 0],
+                scale=scale,
+                shear=[0.0, 0.0],
+                interpolation=tv.IM.BILINEAR,
+            )
+        )
+        np.testing.assert_allclose(
+            theirs, augment.affine_images(X, angle=-angle, scale=scale), rtol=0, atol=1e-12
+        )
+        assert np.max(np.abs(theirs - augment.affine_images(X, angle=angle, scale=scale))) > 0.5
+    for phi in (10.0, -15.0):
+        k = np.tan(np.deg2rad(phi))
+        for shear, axis in (([phi, 0.0], "x"), ([0.0, phi], "y")):
+            theirs = _flat(
+                tv.F.affine(
+                    img, angle=0.0, translate=[0, 0], scale=1.0, shear=shear, interpolation=tv.IM.BILINEAR
+                )
+            )
+            np.testing.assert_allclose(theirs, augment.shear_images(X, k, axis=axis), rtol=0, atol=1e-12)
+
+
+def test_random_rotation_draws_uniform_angle_with_nearest_default(torch, tv):
+    """RandomRotation(d) は角度を U(−d, d) から引く（random_affine(d) と同じ）。既定の補間は NEAREST、外は 0。
+
+    RandomAffine(d, scale=(1 − s, 1 + s)) は、角度と倍率を random_affine(d, s) と同じ一様分布から引きます。
+    """
+    rot = tv.T.RandomRotation(15)
+    assert rot.degrees == [-15.0, 15.0] and rot.fill == 0 and rot.expand is False and rot.center is None
+    assert rot.interpolation == tv.IM.NEAREST  # nnreg の affine_images・random_affine はいつも双線形補間
+    affine = tv.T.RandomAffine(15, scale=(0.9, 1.1))  # random_affine(15, 0.1) に当たる
+    assert affine.degrees == [-15.0, 15.0] and affine.scale == (0.9, 1.1)
+    assert affine.interpolation == tv.IM.NEAREST
+    torch.manual_seed(0)
+    angles = np.array([tv.T.RandomRotation.get_params([-15.0, 15.0]) for _ in range(20000)])
+    assert angles.min() >= -15.0 and angles.max() <= 15.0
+    # 4 つの区間に 1/4 ずつ（2 万個なので各割合の標準偏差は 0.003。0.015 は 5 標準偏差）
+    shares = np.histogram(angles, bins=4, range=(-15.0, 15.0))[0] / len(angles)
+    np.testing.assert_allclose(shares, 0.25, atol=0.015)
+    # RandomAffine の倍率も一様分布 U(0.9, 1.1)（random_affine(15, 0.1) と同じ）
+    scales = np.array(
+        [tv.T.RandomAffine.get_params([-15.0, 15.0], None, (0.9, 1.1), None, [8, 8])[2] for _ in range(20000)]
+    )
+    assert scales.min() >= 0.9 and scales.max() <= 1.1
+    shares = np.histogram(scales, bins=4, range=(0.9, 1.1))[0] / len(scales)
+    np.testing.assert_allclose(shares, 0.25, atol=0.015)
+
+
+def test_hflip_matches_flip_horizontal(torch, tv):
+    """F.hflip は flip_horizontal と同じ（値も完全に同じ）。RandomHorizontalFlip() も random_flip() も確率 0.5。"""
+    X = _digits()
+    np.testing.assert_array_equal(_flat(tv.F.hflip(_img(torch, X))), augment.flip_horizontal(X))
+    assert tv.T.RandomHorizontalFlip().p == 0.5
+    assert inspect.signature(augment.random_flip).parameters["p"].default == 0.5
+
+
+def _photos():
+    """色の変換を比べる画像: 乱数の画像 2 枚と、花の写真を 40 画素おきに間引いた 1 枚（値は [0, 1]）。"""
+    rng = np.random.default_rng(17)
+    flower = load_flower()[::40, ::40] / 255  # (11, 16, 3)
+    return [rng.random((2, 6, 7, 3)), flower]
+
+
+def test_adjust_hue_matches_in_float32(torch, tv):
+    """F.adjust_hue(img, δ) の δ も色相環の一周を 1 とした量で、adjust_hue(img, δ) と同じ変換。
+
+    torchvision は float64 の画像も内部で float32 に直して計算するので、一致は float32 の丸めの範囲です
+    （実測 6e-7。許容 2e-6）。torchvision は |δ| ≤ 0.5 しか受け付けませんが、nnreg は 1 で割った余りとみなします。
+    """
+    for img in _photos():
+        for delta in (0.05, -0.2, 0.5):
+            np.testing.assert_allclose(
+                _hwc(tv.F.adjust_hue(_rgb(torch, img), delta)),
+                augment.adjust_hue(img, delta),
+                rtol=0,
+                atol=2e-6,
+            )
+    img = _photos()[1]
+    with pytest.raises(ValueError):
+        tv.F.adjust_hue(_rgb(torch, img), 0.7)
+    np.testing.assert_allclose(
+        augment.adjust_hue(img, 0.7), augment.adjust_hue(img, -0.3), rtol=0, atol=1e-12
+    )
+
+
+def test_adjust_saturation_is_a_different_formula(torch, tv):
+    """彩度は式が違う: F.adjust_saturation(img, f) は灰色の画像との混ぜ合わせ clip(f·img + (1−f)·gray)。
+
+    gray = 0.2989 R + 0.587 G + 0.114 B（輝度）。nnreg の adjust_saturation は HSV の彩度 S を f 倍し、
+    明度 V = max(R, G, B) は変えません。たとえば純粋な赤 (1, 0, 0) を f = 0 にすると、torchvision は
+    (0.2989, 0.2989, 0.2989) の暗い灰色、nnreg は (1, 1, 1) の白になります。
+    """
+    red = np.array([[[1.0, 0.0, 0.0]]])
+    np.testing.assert_allclose(_hwc(tv.F.adjust_saturation(_rgb(torch, red), 0.0)), 0.2989, rtol=RTOL)
+    np.testing.assert_array_equal(augment.adjust_saturation(red, 0.0), 1.0)
+    for img in _photos():
+        gray = (0.2989 * img[..., 0] + 0.587 * img[..., 1] + 0.114 * img[..., 2])[..., None]
+        for f in (0.0, 0.5, 1.5):
+            theirs = _hwc(tv.F.adjust_saturation(_rgb(torch, img), f))
+            np.testing.assert_allclose(theirs, np.clip(f * img + (1 - f) * gray, 0, 1), rtol=0, atol=1e-12)
+            assert np.max(np.abs(theirs - augment.adjust_saturation(img, f))) > 0.1
+
+
+def test_adjust_brightness_multiplies_like_adjust_value(torch, tv):
+    """F.adjust_brightness(img, f) は各画素を f 倍して [0, 1] に切り詰める（掛け算）。
+
+    カラー写真では、f ≤ 1 なら nnreg の adjust_value(img, f)（HSV の明度 V を f 倍）と同じです。f > 1 で 1 を超えると、
+    torchvision はチャンネルごとに切り詰めるので色相が変わり、nnreg は V だけを 1 に切り詰めて色相を保ちます。
+    灰色の数字の adjust_brightness(X, δ) は δ を **足す** ので、背景 0 も δ になります（torchvision では 0 のまま）。
+    """
+    for img in _photos():
+        for f in (0.5, 0.9):
+            theirs = _hwc(tv.F.adjust_brightness(_rgb(torch, img), f))
+            np.testing.assert_allclose(theirs, f * img, rtol=RTOL)
+            np.testing.assert_allclose(augment.adjust_value(img, f), theirs, rtol=0, atol=1e-12)
+    px = np.array([[[0.9, 0.5, 0.1]]])
+    np.testing.assert_allclose(
+        _hwc(tv.F.adjust_brightness(_rgb(torch, px), 1.5)), [[[1.0, 0.75, 0.15]]], rtol=RTOL
+    )
+    np.testing.assert_allclose(augment.adjust_value(px, 1.5), [[[1.0, 5 / 9, 1 / 9]]], rtol=RTOL)
+
+    X = _digits()
+    background = X == 0
+    assert background.any()
+    assert np.all(_flat(tv.F.adjust_brightness(_img(torch, X), 1.2))[background] == 0)
+    np.testing.assert_allclose(augment.adjust_brightness(X, 0.2)[background], 0.2, rtol=RTOL)
+
+
+def test_adjust_contrast_matches_for_grayscale(torch, tv):
+    """灰色の画像（1 チャンネル）では F.adjust_contrast(img, f) は adjust_contrast(X, f) と同じ式。
+
+    どちらも画像ごとの平均 m のまわりで m + f·(x − m) にして [0, 1] に切り詰めます（ちょうど同じ値）。
+    """
+    X = _digits()
+    for f in (0.5, 1.5):
+        np.testing.assert_allclose(
+            _flat(tv.F.adjust_contrast(_img(torch, X), f)),
+            augment.adjust_contrast(X, f),
+            rtol=0,
+            atol=1e-15,
+        )
+
+
+def test_color_jitter_ranges_match_but_order_is_random(torch, tv):
+    """ColorJitter(brightness=b, saturation=s, hue=h) の倍率の範囲は random_color_jitter(hue=h, saturation=s, value=b) と同じ。
+
+    どちらも倍率を U(max(0, 1−b), 1+b)、色相を U(−h, h) から引きます。違いは、彩度の式（上のテスト）と順序です:
+    nnreg はいつも色相 → 彩度 → 明度の順、ColorJitter は 4 つの変換の順序を呼ぶたびに並べ替えます。
+    """
+    cj = tv.T.ColorJitter(brightness=0.3, saturation=0.3, hue=0.05)
+    assert cj.brightness == (0.7, 1.3) and cj.saturation == (0.7, 1.3) and cj.hue == (-0.05, 0.05)
+    assert cj.contrast is None
+    assert tv.T.ColorJitter(brightness=1.5).brightness == (0.0, 2.5)  # 下限は 0 で止まる
+    torch.manual_seed(0)
+    orders = {
+        tuple(tv.T.ColorJitter.get_params(cj.brightness, cj.contrast, cj.saturation, cj.hue)[0].tolist())
+        for _ in range(200)
+    }
+    assert len(orders) == 24  # 4 つの変換の並べ方 4! 通りがすべて出る
+
+
+def test_random_crop_with_padding_matches_random_crop(torch, tv):
+    """RandomCrop(8, padding=1) は random_crop(padding=1) と同じ: 0 の枠を足して一様な位置で切り抜く（±1 画素のずらし）。
+
+    F.crop(F.pad(img, [1]), i, j, 8, 8) は shift_images(X, dx=1−j, dy=1−i) と完全に同じです。違いは乱数の引き方で、
+    torchvision の変換を (N, C, H, W) の束に施すと、束全体に同じ位置を使います（nnreg は画像ごとに引きます）。
+    """
+    crop = tv.T.RandomCrop(8, padding=1)
+    assert crop.padding == 1 and crop.fill == 0 and crop.padding_mode == "constant"
+    X = _digits(50)
+    img = _img(torch, X)
+    padded = tv.F.pad(img, [1])
+    windows = {}
+    for i in range(3):
+        for j in range(3):
+            windows[i, j] = _flat(tv.F.crop(padded, i, j, 8, 8))
+            np.testing.assert_array_equal(windows[i, j], augment.shift_images(X, dx=1 - j, dy=1 - i))
+
+    def offsets(out):
+        """各画像が 9 通りの窓のどれと一致するか（一致しなければ None）。"""
+        found = []
+        for k in range(len(X)):
+            hits = [key for key, w in windows.items() if np.array_equal(out[k], w[k])]
+            found.append(hits[0] if hits else None)
+        return found
+
+    ours = offsets(augment.random_crop(padding=1)(X, np.random.default_rng(18)))
+    assert None not in ours and len(set(ours)) > 1  # 画像ごとに違う位置
+    torch.manual_seed(0)
+    theirs = offsets(_flat(crop(img)))
+    assert None not in theirs and len(set(theirs)) == 1  # 束全体で同じ位置
+
+
+def test_cutout_is_an_erase_of_a_clipped_square_unlike_random_erasing(torch, tv):
+    """cutout(k) の穴は F.erase(img, i, j, h, w, 0) の長方形で、画像の端ではみ出した分だけ小さくなる。
+
+    cutout は穴の中心を全画素から一様に選ぶので、端に近いと k×k より小さい穴になります（k = 3 の 8×8 では約 44%）。
+    RandomErasing の長方形はいつも画像の内側にあり、既定は p=0.5（半分の画像にしか施さない）、
+    面積は画像の 2〜33%、縦横比は 0.3〜3.3、塗る値は 0 です（nnreg の cutout の既定は p=1.0）。
+    """
+    rng = np.random.default_rng(19)
+    X = rng.uniform(0.1, 1.0, size=(2000, 64))  # 0 を含まないので、出力の 0 が塗ったところ
+    out = augment.cutout(3)(X, rng)
+    img = _img(torch, X)
+    clipped = 0
+    for k in range(0, len(X), 20):  # 100 枚を確かめる
+        rows, cols = np.nonzero(out[k].reshape(8, 8) == 0)
+        i, j = rows.min(), cols.min()
+        h, w = rows.max() - i + 1, cols.max() - j + 1
+        assert h <= 3 and w <= 3
+        erased = _flat(tv.F.erase(img[k : k + 1], int(i), int(j), int(h), int(w), _t(torch, 0.0)))
+        np.testing.assert_array_equal(erased[0], out[k])
+        clipped += (h, w) != (3, 3)
+    assert clipped > 25  # 端ではみ出した穴（期待値 44 枚）
+
+    erasing = tv.T.RandomErasing()
+    assert erasing.p == 0.5 and erasing.scale == (0.02, 0.33) and erasing.ratio == (0.3, 3.3)
+    assert erasing.value == 0
+    assert inspect.signature(augment.cutout).parameters["p"].default == 1.0
+    torch.manual_seed(0)
+    one = img[:1]
+    for _ in range(2000):
+        i, j, h, w, _v = tv.T.RandomErasing.get_params(one, scale=(0.02, 0.33), ratio=(0.3, 3.3))
+        assert 0 <= i and i + h <= 8 and 0 <= j and j + w <= 8
+    changed = np.mean([not torch.equal(erasing(one[0]), one[0]) for _ in range(4000)])
+    assert abs(changed - 0.5) < 0.04  # 4000 回で標準偏差 0.008。0.04 は 5 標準偏差
+
+
+def test_random_resized_crop_defaults_differ(tv):
+    """RandomResizedCrop の既定は scale=(0.08, 1.0)、ratio=(3/4, 4/3)、双線形補間。
+
+    nnreg の random_resized_crop は縦横比の選び方は同じですが、scale の既定は (0.6, 1.0) です
+    （8×8 の数字では、8% の切り抜きは 5 画素ほどしか残りません）。
+    """
+    rrc = tv.T.RandomResizedCrop(8)
+    assert rrc.scale == (0.08, 1.0) and rrc.ratio == (3 / 4, 4 / 3)
+    assert rrc.interpolation == tv.IM.BILINEAR
+    params = inspect.signature(augment.random_resized_crop).parameters
+    assert params["scale"].default == (0.6, 1.0) and params["ratio"].default == (3 / 4, 4 / 3)
 
 
 # ---- 付録のページが名指しするテストが実在すること（PyTorch 不要） ------------------------------------
