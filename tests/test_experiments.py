@@ -202,3 +202,19 @@ def test_t_quantile_is_bit_identical_to_scipy_stats(n, level):
     from scipy.special import stdtrit
 
     assert float(stdtrit(n - 1, 0.5 + level / 2)) == float(stats.t.ppf(0.5 + level / 2, df=n - 1))
+
+
+@needs_fork
+def test_workers_use_one_blas_thread():
+    # 子プロセスを コアの数だけ走らせるので、子の中の BLAS は 1 本のスレッドにする（奪い合わないように）
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def blas_threads(_):
+        return [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+
+    # 親は 2 本のスレッドにしておく（make test は OPENBLAS_NUM_THREADS=1 で走るので、そのままでは確かめられない）
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        assert all(n == 2 for n in blas_threads(None)), "親の BLAS を 2 本にできませんでした"
+        seen = experiments.parallel_map(blas_threads, range(4), jobs=2)
+    assert all(seen), "numpy の BLAS が threadpoolctl から見えません"
+    assert all(n == 1 for threads in seen for n in threads)

@@ -171,6 +171,16 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
+def _init_worker() -> None:
+    # 子プロセスでは BLAS（OpenBLAS など）のスレッドを 1 本にします。コアの数だけ子プロセスを走らせるので、
+    # 子ごとに BLAS が複数のスレッドを使うと、コアを奪い合って何倍も遅くなります（親のスレッド数は変えません）
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn と一緒に入っているはず
+        return
+    threadpool_limits(limits=1, user_api="blas")
+
+
 def _run_item(i: int):
     # （子プロセスで）i 番目の入力で関数を呼び、結果と、その間の表示（標準出力・標準エラー）を返します
     global _in_worker
@@ -211,7 +221,7 @@ def parallel_map(fn: Callable, items: Iterable, *, jobs: int | None = None) -> l
 
     ``jobs`` の既定は :func:`default_jobs`（環境変数 ``NNREG_JOBS``、無ければ使えるコアの数）です。
     ``jobs=1`` のとき、fork の使えない環境（macOS・Windows。:func:`can_fork`）、子プロセスの中から呼んだときは、
-    1 つずつ順に計算します。
+    1 つずつ順に計算します。子プロセスの中では BLAS のスレッドを 1 本にします（コアの奪い合いを避けるため）。
     """
     global _task
     items = list(items)
@@ -223,7 +233,7 @@ def parallel_map(fn: Callable, items: Iterable, *, jobs: int | None = None) -> l
         raise RuntimeError("parallel_map を別のスレッドから同時に呼ぶことはできません")
     _task = (fn, items)
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=_init_worker) as pool:
             done = list(pool.imap(_run_item, range(len(items)), chunksize=1))
     finally:
         _task = None
