@@ -51,6 +51,8 @@ venv: $(STAMP)
 # 既定の索引に CPU 版が無い環境（PyPI の Linux 向け torch は CUDA 込みで数 GB）では、CPU 版の索引を渡してください
 # （torch と torchvision の両方が CPU 版になります）:
 #   make torch TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
+# （索引を渡さずに CPU 版の torch の上へ PyPI の torchvision を入れると、CUDA 版の torchvision と食い違い、
+#   import torchvision が「operator torchvision::nms does not exist」で失敗します。tests の tv フィクスチャは対処済み）
 TORCH_VERSION  := 2.13.0
 TORCHVISION_VERSION ?= 0.28.0
 TORCH_PIP_ARGS ?=

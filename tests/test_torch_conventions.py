@@ -4,7 +4,8 @@
 （book/frameworks.md）に書いた違いがそのとおりに出ること）を確かめます。付録の表の各行は、ここのテストを
 ``tests/test_torch_conventions.py::test_...`` の形で名指ししています（最後のテストが、その名前が実在することを確かめます）。
 
-PyTorch が無ければ、PyTorch を使うテストは理由つきで skip します（``pip install -e '.[torch]'`` か ``make torch``）。
+PyTorch が無ければ、PyTorch を使うテストは理由つきで skip します。入れ方は付録の冒頭のとおり、CPU 版の索引を渡して
+``make torch TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"`` です。
 データ拡張のテストは torchvision（画像の変換）も使い、torchvision だけが無ければ、そのテストだけを skip します。
 PyTorch を使わないテスト（nnreg だけの既定の振る舞いと、付録の参照の検査）はいつも実行します。
 
@@ -33,7 +34,9 @@ RTOL = 1e-12
 
 @pytest.fixture(scope="module")
 def torch():
-    torch = pytest.importorskip("torch", reason="PyTorch が入っていません（pip install -e '.[torch]'）")
+    torch = pytest.importorskip(
+        "torch", reason="PyTorch が入っていません（入れ方は book/frameworks.md の冒頭）"
+    )
     torch.set_num_threads(1)  # 2 コアの機械で pytest -n 2 と奪い合わないように
     return torch
 
@@ -273,6 +276,65 @@ def test_torch_weight_decay_also_decays_bias(torch):
     np.testing.assert_allclose(ours[0]["0.b"], p0["0.b"] - lr * g_b, rtol=RTOL)
     np.testing.assert_allclose(theirs[0]["0.b"], p0["0.b"] - lr * (g_b + 2 * lam * p0["0.b"]), rtol=RTOL)
     assert _max_rel_diff(ours[1:], theirs[1:]) > 1e-4  # バイアスが違えば、その後は重みの勾配も違ってくる
+
+
+def test_torch_weight_decay_also_decays_norm_parameters(torch):
+    """nnreg の L2 はバイアスも正規化層の γ・β も罰しない（is_weight: キーの最後が "W" のものだけ）。
+
+    torch.optim.SGD(model.parameters(), weight_decay=2·lam) は BatchNorm1d の weight（γ）と bias（β）も
+    減衰させます。付録のグループ分け（名前が weight で終わる 2 次元のパラメータだけに weight_decay）にすれば、
+    同じ勾配からの 1 ステップが nnreg の SGD + L2(lam) と同じになります。
+    """
+    lam, lr = 0.05, 0.1
+    rng = np.random.default_rng(20)
+    model = nnreg.Sequential(
+        [nnreg.Dense(3, 4, rng=rng), nnreg.BatchNorm(4), nnreg.ReLU(), nnreg.Dense(4, 2, rng=rng)]
+    )
+    p0 = {k: v + rng.uniform(0.5, 1.5, v.shape) for k, v in model.parameters().items()}  # 0 でない値
+    assert set(nnreg.L2(lam).grad(p0)) == {"0.W", "3.W"}  # 罰するのは重み行列だけ
+    grads = {k: rng.standard_normal(v.shape) for k, v in p0.items()}
+    ours = {k: v.copy() for k, v in p0.items()}
+    g = {k: v.copy() for k, v in grads.items()}
+    for k, v in nnreg.L2(lam).grad(ours).items():
+        g[k] += v
+    nnreg.SGD(lr).step(ours, g)
+
+    # nnreg のキー → PyTorch の名前（全結合層の重みは転置）
+    names = {"0.W": "0.weight", "0.b": "0.bias", "1.gamma": "1.weight", "1.beta": "1.bias"}
+    names |= {"3.W": "3.weight", "3.b": "3.bias"}
+
+    def torch_step(make_opt):
+        tmodel = torch.nn.Sequential(
+            torch.nn.Linear(3, 4, dtype=torch.float64),
+            torch.nn.BatchNorm1d(4, dtype=torch.float64),
+            torch.nn.ReLU(),
+            torch.nn.Linear(4, 2, dtype=torch.float64),
+        )
+        tp = dict(tmodel.named_parameters())
+        for key, name in names.items():
+            tp[name].data = _t(torch, p0[key].T)  # 1 次元の配列では .T は何もしない
+            tp[name].grad = _t(torch, grads[key].T)
+        make_opt(tmodel).step()
+        return {key: _np(tp[name]).T for key, name in names.items()}
+
+    every = torch_step(lambda m: torch.optim.SGD(m.parameters(), lr=lr, weight_decay=2 * lam))
+    for key in ("0.W", "3.W"):
+        np.testing.assert_allclose(every[key], ours[key], rtol=RTOL)
+    for key in ("0.b", "1.gamma", "1.beta", "3.b"):  # γ・β とバイアスも p ← p − lr·(g + 2·lam·p)
+        np.testing.assert_allclose(every[key], p0[key] - lr * (grads[key] + 2 * lam * p0[key]), rtol=RTOL)
+        assert np.max(np.abs(every[key] - ours[key])) > 1e-3
+
+    def page_groups(m):
+        decay, no_decay = [], []
+        for name, p in m.named_parameters():
+            (decay if name.endswith("weight") and p.ndim == 2 else no_decay).append(p)
+        return torch.optim.SGD(
+            [{"params": decay, "weight_decay": 2 * lam}, {"params": no_decay, "weight_decay": 0.0}], lr=lr
+        )
+
+    grouped = torch_step(page_groups)
+    for key in names:
+        np.testing.assert_allclose(grouped[key], ours[key], rtol=RTOL, err_msg=key)
 
 
 def test_adam_plus_l2_is_coupled_not_adamw(torch):
@@ -624,57 +686,174 @@ def test_clip_grad_norm_matches_torch(torch):
                 np.testing.assert_array_equal(grads[k], before[k])
 
 
-def test_fit_schedule_and_clipping_match_a_torch_loop(torch):
-    """fit(schedule=..., clip_norm=..., regularizer=L2) と、同じミニバッチで回した PyTorch の学習ループが同じ結果。
+class _RecordingSGD(nnreg.SGD):
+    """各ステップで使った学習率を記録する SGD。"""
 
-    PyTorch 側は罰則 lam·‖W‖² を損失に足して backward し、clip_grad_norm_ → step → scheduler.step の順。
-    （weight_decay を使うと減衰が切り詰めの外になるので、クリッピングが効くステップで合いません。）
-    """
-    lam, lr, clip = 0.01, 0.05, 1.0
-    schedule = nnreg.LinearWarmup(3, after=nnreg.StepDecay(4, gamma=0.5))
+    def __init__(self, lr):
+        super().__init__(lr)
+        self.used = []
+
+    def step(self, params, grads):
+        self.used.append(self.lr)
+        super().step(params, grads)
+
+
+def _regression():
+    """3 次元の入力の線形回帰（20 サンプル）と、その初期値を写した nnreg の Dense と nn.Linear。"""
     data_rng = np.random.default_rng(14)
     X = data_rng.standard_normal((20, 3)) * 3
     y = X @ np.array([1.0, -2.0, 0.5]) + 1.0
     model = nnreg.Sequential([nnreg.Dense(3, 1, rng=np.random.default_rng(15))])
+    return X, y, model
+
+
+def _linear_like(torch, model):
+    """nnreg の Dense(3, 1) と同じ初期値の nn.Linear（float64）。"""
     linear = torch.nn.Linear(3, 1, dtype=torch.float64)
     with torch.no_grad():
         linear.weight.copy_(_t(torch, model.parameters()["0.W"].T))
         linear.bias.copy_(_t(torch, model.parameters()["0.b"]))
-    opt = nnreg.SGD(lr)
+    return linear
+
+
+def _fit_and_torch_loop(torch, *, lr, schedule, schedule_per="step", lam=0.0, clip=None, epochs=3):
+    """fit(...) と、同じ順のミニバッチで回した PyTorch の学習ループを、同じ初期値から動かします。
+
+    PyTorch 側は罰則 lam·‖W‖² を損失に足して backward し、clip_grad_norm_ → step の順。``LambdaLR`` の
+    ``scheduler.step()`` は、schedule_per="step" なら毎ステップ、"epoch" ならエポックの終わりに呼びます。
+    返り値: nnreg のモデル、nn.Linear、各ステップの学習率（nnreg, PyTorch）、切り詰めが効いたステップ数。
+    """
+    X, y, model = _regression()
+    linear = _linear_like(torch, model)
+    opt = _RecordingSGD(lr)
     nnreg.fit(
         model,
         nnreg.MeanSquaredError(),
         opt,
         X,
         y,
-        epochs=3,
+        epochs=epochs,
         batch_size=5,
         rng=np.random.default_rng(16),
         regularizer=nnreg.L2(lam),
         schedule=schedule,
+        schedule_per=schedule_per,
         clip_norm=clip,
     )
 
     topt = torch.optim.SGD(linear.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.LambdaLR(topt, schedule)
     order_rng = np.random.default_rng(16)  # fit と同じ順にミニバッチを作る
-    n_clipped = 0
-    for _ in range(3):
+    used, n_clipped = [], 0
+    for _ in range(epochs):
         order = order_rng.permutation(len(X))
         for start in range(0, len(X), 5):
             idx = order[start : start + 5]
+            used.append(topt.param_groups[0]["lr"])
             topt.zero_grad()
             out = linear(_t(torch, X[idx]))
             loss = torch.nn.functional.mse_loss(out, _t(torch, y[idx, None])) + lam * (linear.weight**2).sum()
             loss.backward()
-            n_clipped += int(torch.nn.utils.clip_grad_norm_(linear.parameters(), clip).item() > clip)
+            if clip is not None:
+                n_clipped += int(torch.nn.utils.clip_grad_norm_(linear.parameters(), clip).item() > clip)
             topt.step()
+            if schedule_per == "step":
+                sched.step()
+        if schedule_per == "epoch":
             sched.step()
+    return model, linear, (opt.used, used), n_clipped
+
+
+def test_fit_schedule_and_clipping_match_a_torch_loop(torch):
+    """fit(schedule=..., clip_norm=..., regularizer=L2) と、同じミニバッチで回した PyTorch の学習ループが同じ結果。
+
+    PyTorch 側は罰則 lam·‖W‖² を損失に足して backward し、clip_grad_norm_ → step → scheduler.step の順。
+    （weight_decay を使うと減衰が切り詰めの外になるので、クリッピングが効くステップで合いません。次のテスト。）
+    """
+    lr = 0.05
+    schedule = nnreg.LinearWarmup(3, after=nnreg.StepDecay(4, gamma=0.5))
+    model, linear, (ours, theirs), n_clipped = _fit_and_torch_loop(
+        torch, lr=lr, schedule=schedule, lam=0.01, clip=1.0
+    )
     assert n_clipped >= 3  # クリッピングが実際に効いたステップがある
-    assert opt.lr == lr * schedule(11)  # fit の後も、最後のステップ（t = 11）の学習率のまま
+    np.testing.assert_allclose(ours, theirs, rtol=1e-15)  # 各ステップの学習率
+    assert ours[-1] == lr * schedule(11)  # fit の後も、最後のステップ（t = 11）の学習率のまま
     # 12 ステップ分。autograd と nnreg の逆伝播は足し合わせる順序が違うが、float64 なら RTOL に収まる
     np.testing.assert_allclose(model.parameters()["0.W"], _np(linear.weight).T, rtol=RTOL)
     np.testing.assert_allclose(model.parameters()["0.b"], _np(linear.bias), rtol=RTOL)
+
+
+def test_fit_schedule_per_epoch_matches_lambda_lr_stepped_each_epoch(torch):
+    """fit(schedule_per="epoch") は、エポックの終わりに scheduler.step() を呼ぶ LambdaLR と同じ学習率・同じ結果。
+
+    t = エポック番号 − 1 なので、1 エポック（ここでは 4 ステップ）の間は同じ学習率です。
+    """
+    lr, epochs = 0.05, 4
+    schedule = nnreg.CosineDecay(3, min_factor=0.1)
+    model, linear, (ours, theirs), _ = _fit_and_torch_loop(
+        torch, lr=lr, schedule=schedule, schedule_per="epoch", epochs=epochs
+    )
+    np.testing.assert_allclose(ours, theirs, rtol=1e-15)
+    expected = [lr * schedule(e) for e in range(epochs) for _ in range(4)]
+    np.testing.assert_allclose(ours, expected, rtol=1e-15)
+    assert len(set(ours)) == epochs  # エポックごとに違う学習率
+    np.testing.assert_allclose(model.parameters()["0.W"], _np(linear.weight).T, rtol=RTOL)
+    np.testing.assert_allclose(model.parameters()["0.b"], _np(linear.bias), rtol=RTOL)
+
+
+def test_torch_weight_decay_is_outside_gradient_clipping(torch):
+    """SGD(weight_decay=wd) の減衰 wd·W は step の中で足すので、clip_grad_norm_ で切り詰められない。
+
+    fit(regularizer=L2(lam), clip_norm=c) は正則化項の勾配 2·lam·W も含めて切り詰めます。PyTorch で
+    weight_decay=2·lam を使うと、nnreg の部品で「データの勾配だけを切り詰めてから 2·lam·W を足す」のと同じ一歩に
+    なり、fit とは違います（fit と同じにするには、上のテストのように罰則を損失に足します）。
+    """
+    lam, lr, clip = 0.5, 0.1, 1.0
+    X, y, model = _regression()
+    p0 = {k: v.copy() for k, v in model.parameters().items()}
+    linear = _linear_like(torch, model)
+    # fit を 1 ステップだけ（ミニバッチ = 全データ）
+    nnreg.fit(
+        model,
+        nnreg.MeanSquaredError(),
+        nnreg.SGD(lr),
+        X,
+        y,
+        epochs=1,
+        batch_size=len(X),
+        rng=np.random.default_rng(16),
+        regularizer=nnreg.L2(lam),
+        clip_norm=clip,
+    )
+
+    # nnreg の部品: データの勾配だけを切り詰め、その後で L2 の勾配 2·lam·W を足して更新
+    other = _regression()[2]
+    mse = nnreg.MeanSquaredError()
+    mse.forward(other.forward(X, train=True), y)
+    other.backward(mse.backward())
+    grads = {k: v.copy() for k, v in other.gradients().items()}
+    assert nnreg.clip_grad_norm(grads, clip) > clip  # 切り詰めが効く
+    for k, g in nnreg.L2(lam).grad(p0).items():
+        grads[k] += g
+    outside = {k: p0[k] - lr * grads[k] for k in p0}
+
+    # PyTorch: weight_decay（重みだけ）+ clip_grad_norm_
+    topt = torch.optim.SGD(
+        [
+            {"params": [linear.weight], "weight_decay": 2 * lam},
+            {"params": [linear.bias], "weight_decay": 0.0},
+        ],
+        lr=lr,
+    )
+    topt.zero_grad()
+    torch.nn.functional.mse_loss(linear(_t(torch, X)), _t(torch, y[:, None])).backward()
+    torch.nn.utils.clip_grad_norm_(linear.parameters(), clip)
+    topt.step()
+
+    np.testing.assert_allclose(_np(linear.weight).T, outside["0.W"], rtol=RTOL)
+    np.testing.assert_allclose(_np(linear.bias), outside["0.b"], rtol=RTOL)
+    diff = np.max(np.abs(_np(linear.weight).T - model.parameters()["0.W"]))
+    assert diff > 1e-2  # fit（減衰も切り詰める）とは目に見えて違う
 
 
 # ---- 早期終了（nnreg だけ。Keras・Lightning の既定値は付録に書いた事実です） --------------------------
@@ -726,7 +905,7 @@ def tv(torch):
     """
     try:
         torchvision = pytest.importorskip(
-            "torchvision", reason="torchvision が入っていません（make torch か pip install -e '.[torch]'）"
+            "torchvision", reason="torchvision が入っていません（入れ方は book/frameworks.md の冒頭）"
         )
     except RuntimeError as e:
         if "torchvision::" not in str(e):
@@ -821,6 +1000,7 @@ def test_random_rotation_draws_uniform_angle_with_nearest_default(torch, tv):
     """RandomRotation(d) は角度を U(−d, d) から引く（random_affine(d) と同じ）。既定の補間は NEAREST、外は 0。
 
     RandomAffine(d, scale=(1 − s, 1 + s)) は、角度と倍率を random_affine(d, s) と同じ一様分布から引きます。
+    ただし torchvision はバッチ全体で 1 つの角度を引き、nnreg は画像ごとに引きます。
     """
     rot = tv.T.RandomRotation(15)
     assert rot.degrees == [-15.0, 15.0] and rot.fill == 0 and rot.expand is False and rot.center is None
@@ -841,6 +1021,16 @@ def test_random_rotation_draws_uniform_angle_with_nearest_default(torch, tv):
     assert scales.min() >= 0.9 and scales.max() <= 1.1
     shares = np.histogram(scales, bins=4, range=(0.9, 1.1))[0] / len(scales)
     np.testing.assert_allclose(shares, 0.25, atol=0.015)
+
+    # (N, C, H, W) のバッチにまとめて施すと、全部の画像に同じ角度を使う。同じ数字を 20 枚並べると、
+    # torchvision の出力は 20 枚とも同じで、画像ごとに角度を引く random_affine(15) の出力は 1 枚ずつ違う
+    X = np.repeat(_digits(1), 20, axis=0)
+    bilinear = tv.T.RandomRotation(15, interpolation=tv.IM.BILINEAR)
+    for _ in range(5):
+        out = _flat(bilinear(_img(torch, X)))
+        np.testing.assert_array_equal(out, np.repeat(out[:1], 20, axis=0))
+    ours = augment.random_affine(15)(X, np.random.default_rng(21))
+    assert len({row.tobytes() for row in ours}) == 20
 
 
 def test_hflip_matches_flip_horizontal(torch, tv):
@@ -941,7 +1131,8 @@ def test_adjust_contrast_matches_for_grayscale(torch, tv):
 def test_color_jitter_ranges_match_but_order_is_random(torch, tv):
     """ColorJitter(brightness=b, saturation=s, hue=h) の倍率の範囲は random_color_jitter(hue=h, saturation=s, value=b) と同じ。
 
-    どちらも倍率を U(max(0, 1−b), 1+b)、色相を U(−h, h) から引きます。違いは、彩度の式（上のテスト）と順序です:
+    どちらも倍率を U(max(0, 1−b), 1+b)、色相を U(−h, h) から引きます（nnreg の側は、引いた量を出力から読み取って
+    確かめます）。違いは、彩度の式（上のテスト）と順序です:
     nnreg はいつも色相 → 彩度 → 明度の順、ColorJitter は 4 つの変換の順序を呼ぶたびに並べ替えます。
     """
     cj = tv.T.ColorJitter(brightness=0.3, saturation=0.3, hue=0.05)
@@ -955,12 +1146,33 @@ def test_color_jitter_ranges_match_but_order_is_random(torch, tv):
     }
     assert len(orders) == 24  # 4 つの変換の並べ方 4! 通りがすべて出る
 
+    # nnreg の random_color_jitter が画像ごとに引いた量を、1 画素の画像 4000 枚の HSV から読み取ります。
+    # 画素 (0.36, 0.3, 0.24) は S = 1/3、V = 0.36 なので、2.5 倍しても 1 を超えず、切り詰めで倍率が隠れません
+    px = np.broadcast_to([0.36, 0.3, 0.24], (4000, 1, 1, 3))
+    h0, s0, v0 = augment.rgb_to_hsv(px)[0, 0, 0]
+    for b, s, h in ((0.3, 0.3, 0.05), (1.5, 1.5, 0.5)):
+        cj = tv.T.ColorJitter(brightness=b, saturation=s, hue=h)
+        hsv = augment.rgb_to_hsv(
+            augment.random_color_jitter(hue=h, saturation=s, value=b)(px, np.random.default_rng(22))
+        )[:, 0, 0]
+        drawn = {
+            "brightness": hsv[:, 2] / v0,
+            "saturation": hsv[:, 1] / s0,
+            "hue": (hsv[:, 0] - h0 + 0.5) % 1.0 - 0.5,  # 回した量（−0.5〜0.5）
+        }
+        for name, x in drawn.items():
+            lo, hi = getattr(cj, name)  # ColorJitter の範囲: 倍率は (max(0, 1 − b), 1 + b)、色相は (−h, h)
+            assert lo - 1e-9 <= x.min() and x.max() <= hi + 1e-9, name
+            # 4 つの区間に 1/4 ずつ（4000 個なので各割合の標準偏差は 0.007。0.035 は 5 標準偏差）
+            shares = np.histogram(x, bins=4, range=(lo, hi))[0] / len(x)
+            np.testing.assert_allclose(shares, 0.25, atol=0.035, err_msg=name)
+
 
 def test_random_crop_with_padding_matches_random_crop(torch, tv):
     """RandomCrop(8, padding=1) は random_crop(padding=1) と同じ: 0 の枠を足して一様な位置で切り抜く（±1 画素のずらし）。
 
     F.crop(F.pad(img, [1]), i, j, 8, 8) は shift_images(X, dx=1−j, dy=1−i) と完全に同じです。違いは乱数の引き方で、
-    torchvision の変換を (N, C, H, W) の束に施すと、束全体に同じ位置を使います（nnreg は画像ごとに引きます）。
+    torchvision の変換を (N, C, H, W) のミニバッチにまとめて施すと、その全体に同じ位置を使います（nnreg は画像ごとに引きます）。
     """
     crop = tv.T.RandomCrop(8, padding=1)
     assert crop.padding == 1 and crop.fill == 0 and crop.padding_mode == "constant"
@@ -985,7 +1197,7 @@ def test_random_crop_with_padding_matches_random_crop(torch, tv):
     assert None not in ours and len(set(ours)) > 1  # 画像ごとに違う位置
     torch.manual_seed(0)
     theirs = offsets(_flat(crop(img)))
-    assert None not in theirs and len(set(theirs)) == 1  # 束全体で同じ位置
+    assert None not in theirs and len(set(theirs)) == 1  # ミニバッチ全体で同じ位置
 
 
 def test_cutout_is_an_erase_of_a_clipped_square_unlike_random_erasing(torch, tv):

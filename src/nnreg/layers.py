@@ -66,7 +66,7 @@ class Dense(Layer):
     rng : 重みの初期化に使う ``np.random.Generator``。
     init : 重みの初期値の正規分布の標準偏差の決め方。
         ``"he"``: √(2/n_in)（He ら 2015。ReLU 向け）、
-        ``"lecun"``: √(1/n_in)（LeCun ら 1998。シグモイドや tanh で分散を保つ）、
+        ``"lecun"``: √(1/n_in)（LeCun ら 1998。0 の近くで線形な活性化関数なら分散を保つ。tanh では深いと少しずつ縮む。第4章）、
         ``"glorot"``: √(2/(n_in+n_out))（Glorot と Bengio 2010。順伝播と逆伝播の分散の折り合い）、
         ``"xavier"``: ``"glorot"`` の別名（Xavier Glorot の名から）、
         ``"small"``: 0.01。
