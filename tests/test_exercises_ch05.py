@@ -196,8 +196,72 @@ def replacing(words, synonyms, n, rng):
     return out
 
 
+def random_key_insertion(words, synonyms, n, rng):
+    # 間違い: 文中にない単語も含めて、辞書のキーから選ぶ
+    out = list(words)
+    if not any(w in synonyms for w in out):
+        return out
+    keys = list(synonyms)
+    for _ in range(n):
+        opts = synonyms[keys[int(rng.integers(len(keys)))]]
+        out.insert(int(rng.integers(len(out) + 1)), opts[int(rng.integers(len(opts)))])
+    return out
+
+
+def first_synonym_insertion(words, synonyms, n, rng):
+    # 間違い: いつも最初の候補の、最初の類義語
+    out = list(words)
+    for _ in range(n):
+        cands = [w for w in out if w in synonyms]
+        if not cands:
+            break
+        out.insert(int(rng.integers(len(out) + 1)), synonyms[cands[0]][0])
+    return out
+
+
+def first_candidate_insertion(words, synonyms, n, rng):
+    # 間違い: 類義語は乱数で選ぶが、単語はいつも最初の候補
+    out = list(words)
+    for _ in range(n):
+        cands = [w for w in out if w in synonyms]
+        if not cands:
+            break
+        opts = synonyms[cands[0]]
+        out.insert(int(rng.integers(len(out) + 1)), opts[int(rng.integers(len(opts)))])
+    return out
+
+
+def ends_only_insertion(words, synonyms, n, rng):
+    # 間違い: 文頭か文末にしか挿入しない
+    out = list(words)
+    for _ in range(n):
+        cands = [w for w in out if w in synonyms]
+        if not cands:
+            break
+        opts = synonyms[cands[int(rng.integers(len(cands)))]]
+        pos = 0 if rng.random() < 0.5 else len(out)
+        out.insert(pos, opts[int(rng.integers(len(opts)))])
+    return out
+
+
 def test_insertion_correct(capsys):
     ch05.check_random_insertion(good_insertion)
+    assert "✔ my_random_insertion: 正解です" in capsys.readouterr().out
+
+
+def test_insertion_reference_solution_passes(capsys):
+    # 演習ページの解答と同じ書き方（rng.choice を使う書き方も通る）
+    def choice_insertion(words, synonyms, n, rng):
+        out = list(words)
+        for _ in range(n):
+            cands = [w for w in out if w in synonyms]
+            if not cands:
+                break
+            word = cands[rng.choice(len(cands))]
+            out.insert(rng.choice(len(out) + 1), synonyms[word][rng.choice(len(synonyms[word]))])
+        return out
+
+    ch05.check_random_insertion(choice_insertion)
     assert "✔ my_random_insertion: 正解です" in capsys.readouterr().out
 
 
@@ -208,6 +272,10 @@ def test_insertion_correct(capsys):
         (self_insertion, "選んだ単語そのもの"),
         (mutating_insertion, "書き換えています"),
         (replacing, "insert で挿入します"),
+        (random_key_insertion, "文中のどの単語の類義語でもない"),
+        (first_synonym_insertion, "類義語がいつも"),
+        (first_candidate_insertion, "「走る」の類義語が一度も選ばれません"),
+        (ends_only_insertion, "文の途中"),
         (lambda w, s, n, r: None, "まだ None"),
     ],
 )

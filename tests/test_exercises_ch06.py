@@ -95,7 +95,7 @@ def test_momentum_correct(capsys):
         (forgetful, "SGD と同じ"),
         (rebinding, "その場で書き換えて"),
         (old_velocity_first, "順番が逆"),
-        (lambda *a: None, "まだ None"),
+        (lambda *a: None, "まだ params も velocity も変えていません"),
     ],
 )
 def test_momentum_wrong(func, hint, capsys):

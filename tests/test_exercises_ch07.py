@@ -3,7 +3,7 @@ import pytest
 
 from nnreg.datasets import make_sine_regression, polynomial_features
 from nnreg.exercises import ExerciseFailed, ch07
-from nnreg.experiments import over_seeds
+from nnreg.experiments import over_seeds, paired_difference
 
 
 # ---------------------------------------------------------------- 演習 1
@@ -165,21 +165,51 @@ def test_choose_on_val(capsys):
     assert "まだ None" in capsys.readouterr().out
 
 
+def _small_val_diffs(study):
+    def gap(n):
+        return study[n].values["test_mse"] - study[n].values["val_mse"]
+
+    opt = paired_difference(gap(5), gap(50))
+    test = paired_difference(study[5].values["test_mse"], study[50].values["test_mse"])
+    return opt, test
+
+
 def test_small_val(capsys):
     seeds = range(8)
     study = {n: over_seeds(lambda s, n=n: choose_on_val(n, s), seeds) for n in ch07.SMALL_VAL_SIZES}
-    ch07.check_small_val(choose_on_val, study, True, True)
+    opt, test = _small_val_diffs(study)
+    ch07.check_small_val(choose_on_val, study, opt, test)
     assert "正解です" in capsys.readouterr().out
+    # 演習 1（第8章）の paired_ci のような (平均, 下端, 上端) の 3 つ組でも通る
+    ch07.check_small_val(choose_on_val, study, (opt.mean, opt.low, opt.high), test)
+    assert "正解です" in capsys.readouterr().out
+    # レビューで確かめた値: 楽観もテスト MSE も、8 シードでは区間が 0 をまたぐ
+    assert opt.low < 0 < opt.high and test.low < 0 < test.high
+    assert opt.mean > 0 and test.mean > 0
+
+    def gap(n):
+        return study[n].values["test_mse"] - study[n].values["val_mse"]
+
     with pytest.raises(ExerciseFailed):
-        ch07.check_small_val(choose_on_val, study, False, True)
-    assert "向きが" in capsys.readouterr().out
+        ch07.check_small_val(choose_on_val, study, paired_difference(gap(50), gap(5)), test)
+    assert "向きが逆です" in capsys.readouterr().out
     with pytest.raises(ExerciseFailed):
-        ch07.check_small_val(choose_on_val, study, True, None)
+        ch07.check_small_val(choose_on_val, study, test, opt)
+    assert "入れ替わっています" in capsys.readouterr().out
+    val_only = paired_difference(study[5].values["val_mse"], study[50].values["val_mse"])
+    with pytest.raises(ExerciseFailed):
+        ch07.check_small_val(choose_on_val, study, val_only, test)
+    assert "test_mse − val_mse" in capsys.readouterr().out
+    with pytest.raises(ExerciseFailed):
+        ch07.check_small_val(choose_on_val, study, opt, None)
     assert "まだ None" in capsys.readouterr().out
+    with pytest.raises(ExerciseFailed):
+        ch07.check_small_val(choose_on_val, study, opt, True)
+    assert "paired_difference" in capsys.readouterr().out
     swapped = {5: study[50], 50: study[5]}
     with pytest.raises(ExerciseFailed):
-        ch07.check_small_val(choose_on_val, swapped, True, True)
+        ch07.check_small_val(choose_on_val, swapped, opt, test)
     assert "期待と一致しません" in capsys.readouterr().out
     with pytest.raises(ExerciseFailed):
-        ch07.check_small_val(choose_on_val, None, True, True)
+        ch07.check_small_val(choose_on_val, None, opt, test)
     assert "まだ None" in capsys.readouterr().out

@@ -161,7 +161,7 @@ def check_deletion_formulas(expected_length, prob_lost, *, n_mc: int = 5000) -> 
 
 # ---- 演習 3（調査）: シミだけを変える拡張 ----
 
-STAIN_PIXELS = np.array([2 * 8, 3 * 8, 4 * 8, 5 * 8])  # 左端の列の 2〜5 行目（本編 第 4 節と同じ）
+STAIN_PIXELS = np.array([2 * 8, 3 * 8, 4 * 8, 5 * 8])  # 左端の列の 2〜5 行目（本文の第 4 節と同じ）
 STAIN_SEEDS = range(5)
 _DATA_CACHE: dict[int, tuple] = {}
 
@@ -306,8 +306,42 @@ def _insertion_cases():
     return syn, cases
 
 
+def _inserted(words, out):
+    """元の単語を順に取り除いた残り（挿入した単語）と、その位置。順番が崩れていれば None。"""
+    rest, positions, j = [], [], 0
+    for i, w in enumerate(out):
+        if j < len(words) and w == words[j]:
+            j += 1
+        else:
+            rest.append(w)
+            positions.append(i)
+    return (rest, positions) if j == len(words) else None
+
+
+def _insertion_spread(my_random_insertion, words, syn, n_seeds=200):
+    """``words`` に 1 語だけ挿入するのを ``n_seeds`` 回行い、挿入した単語と位置の集合を返します。"""
+    inserted, positions = set(), set()
+    for seed in range(n_seeds):
+        out = call(
+            my_random_insertion, list(words), syn, 1, np.random.default_rng(seed), name="my_random_insertion"
+        )
+        answered(out, "my_random_insertion の戻り値")
+        found = _inserted(words, list(out))
+        expect(
+            found is not None and len(found[0]) == 1,
+            f"{words} に 1 回挿入した結果 {list(out)} が、元の単語に 1 語足しただけの形になっていません。",
+        )
+        inserted.add(found[0][0])
+        positions.add(found[1][0])
+    return inserted, positions
+
+
 def check_random_insertion(my_random_insertion) -> None:
-    """``my_random_insertion(words, synonyms, n, rng)`` を、見たことのない文と辞書で確かめます。"""
+    """``my_random_insertion(words, synonyms, n, rng)`` を、見たことのない文と辞書で確かめます。
+
+    1 回ごとに、挿入した単語が「文中にある単語」の類義語かを確かめ、最後に同じ文で乱数だけを変えて、
+    選ぶ単語・類義語・位置がいろいろに変わるか（いつも同じものを選んでいないか）を確かめます。
+    """
 
     def test():
         syn, cases = _insertion_cases()
@@ -339,6 +373,14 @@ def check_random_insertion(my_random_insertion) -> None:
                     "類義語ではなく、選んだ単語そのものを挿入していませんか。synonyms[word] の候補から選びます。"
                 )
             expect(all(w in all_syn for w in rest), f"挿入した単語 {rest} が辞書の類義語ではありません。")
+            # 挿入してよいのは、文中にある単語（先に挿入した単語も含む）の類義語だけ
+            allowed = {s for w in words + rest if w in syn for s in syn[w]}
+            stray = [w for w in rest if w not in allowed]
+            expect(
+                not stray,
+                f"文 {words} に、文中のどの単語の類義語でもない {stray} を挿入しています。"
+                "辞書全体からではなく、文中にある（synonyms に載っている）単語から 1 つ選び、その類義語を挿入します。",
+            )
             sub = iter(out)
             expect(all(w in sub for w in words), "元の単語の順番が変わっています。")
         none = ["が", "を"]
@@ -350,25 +392,38 @@ def check_random_insertion(my_random_insertion) -> None:
             my_random_insertion, ["犬", "が"], syn, 0, np.random.default_rng(0), name="my_random_insertion"
         )
         expect(list(zero or []) == ["犬", "が"], "n = 0 なら何も挿入しません。")
-        # 挿入する位置: 文頭から文末まで（len(out) + 1 通り）
-        positions = set()
-        for seed in range(200):
-            out = call(
-                my_random_insertion,
-                ["犬", "が", "鳴く"],
-                syn,
-                1,
-                np.random.default_rng(seed),
-                name="my_random_insertion",
-            )
-            out = list(out or [])
-            pos = [i for i, w in enumerate(out) if w in all_syn]
-            if len(pos) == 1:
-                positions.add(pos[0])
+        # 類義語のある単語が 1 つだけの文: 乱数を変えると、類義語も位置も変わるはず
+        one_key = ["大きい", "犬", "が", "鳴く"]
+        inserted, positions = _insertion_spread(my_random_insertion, one_key, syn)
         expect(
-            3 in positions,
+            inserted <= set(syn["犬"]),
+            f"{one_key} で類義語があるのは「犬」だけなのに、{sorted(inserted - set(syn['犬']))} を挿入しています。",
+        )
+        expect(
+            inserted == set(syn["犬"]),
+            f"{one_key} に 200 通りの乱数で挿入しても、類義語がいつも {sorted(inserted)} です。"
+            f"「犬」の類義語 {syn['犬']} のどれもが選ばれるように、候補から乱数で選びます。",
+        )
+        # 挿入する位置: 文頭から文末まで（len(out) + 1 通り）のどこでもありうる
+        end = len(one_key)
+        expect(
+            end in positions,
             "文末に挿入されることがありません。位置は rng.integers(len(out) + 1) のように、文末も含めて選びます。",
         )
         expect(0 in positions, "文頭に挿入されることがありません。位置は 0〜len(out) から一様に選びます。")
+        missing = sorted(set(range(1, end)) - positions)
+        expect(
+            not missing,
+            f"文の途中（位置 {missing}）に挿入されることがありません。位置は 0〜len(out) から一様に選びます。",
+        )
+        # 類義語のある単語が 2 つの文: どちらの単語も選ばれるはず
+        two_keys = ["猫", "が", "走る"]
+        inserted, _ = _insertion_spread(my_random_insertion, two_keys, syn)
+        for w in ("猫", "走る"):
+            expect(
+                inserted & set(syn[w]),
+                f"{two_keys} に 200 通りの乱数で挿入しても、「{w}」の類義語が一度も選ばれません。"
+                "類義語のある単語（候補）のうち、どれを使うかも乱数で選びます（いつも最初の候補、ではなく）。",
+            )
 
     grade("my_random_insertion", test)

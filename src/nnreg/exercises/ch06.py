@@ -14,7 +14,7 @@ import numpy as np
 
 from ..losses import SoftmaxCrossEntropy
 from ..optimizers import SGD, Adam, Momentum, RMSprop
-from . import Wrong, answered, call, expect, expect_close, grade
+from . import Unanswered, Wrong, answered, call, expect, expect_close, grade
 
 __all__ = [
     "SCALE_LRS",
@@ -139,8 +139,11 @@ def check_momentum_step(momentum_step) -> None:
                     raise Wrong(
                         "params をその場で書き換えていません（新しい辞書を返しています）。p += v のように書きます。"
                     )
-                if not velocity:
-                    answered(ret, "momentum_step の戻り値（params も変わっていません）")
+                if not velocity and ret is None:
+                    raise Unanswered(
+                        "momentum_step がまだ params も velocity も変えていません。"
+                        "解答のセルを書いて実行してから、もう一度確かめてください。"
+                    )
             opt.step(ref, g)
             expect(
                 all(id(mine[k]) == ids[k] for k in shapes),

@@ -2,7 +2,7 @@
 
 - :func:`check_early_stop`: patience・min_delta・書き戻しの判断を関数にしたもの（実装）
 - :func:`check_lam_equivalent`: 勾配降下法と L2正則化を固有方向ごとにぴったり合わせる λ（導出）
-- :func:`check_choose_on_val` / :func:`check_small_val`: 検証データの枚数と、選んだ時点の揺れ・楽観（調査）
+- :func:`check_choose_on_val` / :func:`check_small_val`: 検証データの枚数と、選んだ時点の揺れ・楽観・テスト MSE（調査）
 """
 
 from __future__ import annotations
@@ -275,7 +275,7 @@ _KEYS = ("log10_t", "val_mse", "test_mse")
 
 
 def _test_choose_on_val(choose_on_val) -> None:
-    """演習 3 の関数を、見ていない枚数と種で参照と比べます（違えば Wrong）。"""
+    """演習 3 の関数を、見ていない枚数とシードで参照と比べます（違えば Wrong）。"""
     for n_val, seed in [(7, 901), (30, 902), (3, 903)]:
         got = call(choose_on_val, n_val, seed, name="choose_on_val")
         answered(got, "choose_on_val の戻り値")
@@ -303,15 +303,30 @@ def _test_choose_on_val(choose_on_val) -> None:
 
 
 def check_choose_on_val(choose_on_val) -> None:
-    """演習 3 の関数だけ: ``choose_on_val(n_val, seed)`` を、見ていない枚数と種で参照と比べます。"""
+    """演習 3 の関数だけ: ``choose_on_val(n_val, seed)`` を、見ていない枚数とシードで参照と比べます。"""
     grade("choose_on_val", lambda: _test_choose_on_val(choose_on_val))
 
 
-def check_small_val(
-    choose_on_val, study, noisier_when_small, more_optimistic_when_small, seeds=tuple(range(8))
-) -> None:
+def _as_interval(value, name: str) -> tuple[float, float, float]:
+    """``paired_difference`` の結果（または ``(平均, 下端, 上端)`` の 3 つ組）を 3 つの数にします。"""
+    answered(value, name)
+    if all(hasattr(value, k) for k in ("mean", "low", "high")):
+        return float(value.mean), float(value.low), float(value.high)
+    try:
+        mean, low, high = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise Wrong(
+            f"{name} には nnreg.experiments.paired_difference(…) の結果を入れてください"
+            f"（あなたの答え: {type(value).__name__}）"
+        ) from None
+    return mean, low, high
+
+
+def check_small_val(choose_on_val, study, optimism_diff, test_diff, seeds=tuple(range(8))) -> None:
     """演習 3: 関数 ``choose_on_val`` を見ていない入力で確かめ、枚数ごとの結果 ``study``
-    （``{n_val: SeedRuns}``）を同じ種の参照と比べ、結論の向きを確かめます。"""
+    （``{n_val: SeedRuns}``）と、同じシードどうしの差（少ない枚数 − 多い枚数）``optimism_diff``
+    （楽観 = テスト MSE − 検証 MSE）・``test_diff``（テスト MSE）を、同じシードの参照と比べます。"""
+    from ..experiments import paired_difference
 
     def test():
         _test_choose_on_val(choose_on_val)
@@ -334,29 +349,37 @@ def check_small_val(
                 expect_close(runs.values[k], ref[n_val][k], name=f"study[{n_val}].values[{k!r}]", rtol=1e-8)
         small, large = SMALL_VAL_SIZES
 
-        def spread(n):
-            return np.std(ref[n]["log10_t"], ddof=1)
+        def gap(n):
+            return ref[n]["test_mse"] - ref[n]["val_mse"]
 
-        def optimism(n):
-            return np.mean(ref[n]["test_mse"] - ref[n]["val_mse"])
+        def triple(d):
+            return np.array([d.mean, d.low, d.high])
 
-        for value, truth, what in [
-            (noisier_when_small, spread(small) > spread(large), "noisier_when_small（選んだステップの揺れ）"),
-            (
-                more_optimistic_when_small,
-                optimism(small) > optimism(large),
-                "more_optimistic_when_small（テスト MSE − 検証 MSE）",
-            ),
-        ]:
-            answered(value, what.split("（")[0])
-            expect(
-                isinstance(value, bool | np.bool_),
-                f"{what} は True か False で答えてください",
-            )
-            expect(
-                bool(value) == bool(truth),
-                f"{what} の向きが、上の表と合いません。log10_t の標準偏差と、"
-                "test_mse − val_mse の平均を、2 つの枚数で比べてください",
+        want = {
+            "optimism_diff": paired_difference(gap(small), gap(large)),
+            "test_diff": paired_difference(ref[small]["test_mse"], ref[large]["test_mse"]),
+        }
+        for name, value in [("optimism_diff", optimism_diff), ("test_diff", test_diff)]:
+            got = np.array(_as_interval(value, name))
+            right = triple(want[name])
+            if np.allclose(got, right, rtol=1e-6, atol=1e-12):
+                continue
+            if np.allclose(got, -right[[0, 2, 1]], rtol=1e-6, atol=1e-12):
+                raise Wrong(
+                    f"{name} の差の向きが逆です。{small} 枚 − {large} 枚（少ないほうから多いほう）で求めます"
+                )
+            other = "test_diff" if name == "optimism_diff" else "optimism_diff"
+            if np.allclose(got, triple(want[other]), rtol=1e-6, atol=1e-12):
+                raise Wrong(f"{name} と {other} が入れ替わっています")
+            if name == "optimism_diff":
+                val_only = paired_difference(ref[small]["val_mse"], ref[large]["val_mse"])
+                if np.allclose(np.abs(got), np.abs(triple(val_only)), rtol=1e-6, atol=1e-12):
+                    raise Wrong(
+                        "楽観は、シードごとの test_mse − val_mse です（val_mse だけの差ではありません）"
+                    )
+            raise Wrong(
+                f"{name} が参照と違います（参照 {want[name].format('+.3f')}）。"
+                "同じシードの並びのまま、paired_difference(5 枚の値, 50 枚の値) を求めていますか"
             )
 
     grade("検証データの枚数と、選んだ時点", test)

@@ -191,7 +191,7 @@ def _one_se_variants(s):
 
 
 def check_one_se_choice(one_se_choice) -> None:
-    """演習 3: ``one_se_choice(scores)``（行 = 単純な順の候補、列 = 種）を、見ていない表で確かめます。"""
+    """演習 3: ``one_se_choice(scores)``（行 = 単純な順の候補、列 = シード）を、見ていない表で確かめます。"""
 
     def test():
         rng = np.random.default_rng(8003)
@@ -238,7 +238,7 @@ _DATA_CACHE: dict = {}
 def tiny_run(seed, *, l2=0.0, dropout=0.0):
     """演習 4 の小さな学習: 訓練 100 枚（ラベルの 30 % をすり替え）、64-32-10 の MLP を Adam で 20 エポック。
 
-    分け方 ``seed`` の手書き数字を、種 ``seed`` の初期値・すり替え・ミニバッチの順番で学習し、
+    分け方 ``seed`` の手書き数字を、シード ``seed`` の初期値・すり替え・ミニバッチの順番で学習し、
     ``{"検証": 検証正解率, "テスト": テスト正解率}`` を返します（同じ引数の 2 回目は記録を返します）。
     """
     from .. import L2, Adam, SoftmaxCrossEntropy, accuracy, fit, mlp
@@ -285,7 +285,7 @@ def _combine_reference():
 
 
 def check_combine(val_acc, best_single, gain, combine_helps) -> None:
-    """演習 4: 検証正解率の表・選んだ単独の手法・組み合わせの上乗せの区間・結論を、同じ種の参照と比べます。"""
+    """演習 4: 検証正解率の表・選んだ単独の手法・組み合わせの上乗せの区間・結論を、同じシードの参照と比べます。"""
 
     def test():
         table, single, ci = _combine_reference()
@@ -297,9 +297,11 @@ def check_combine(val_acc, best_single, gain, combine_helps) -> None:
             if np.allclose(v, table["テスト"]):
                 raise Wrong("val_acc にテスト正解率が入っています。選ぶのは検証正解率だけです")
             if np.allclose(v, want.T.reshape(v.shape)) or np.allclose(v.T, want):
-                raise Wrong("並び方が違います。行が COMBINE_CONFIGS の順、列が種の順です")
+                raise Wrong("並び方が違います。行が COMBINE_CONFIGS の順、列がシードの順です")
         if v.shape == want.T.shape:
-            raise Wrong(f"val_acc の形は (条件の数, 種の数) = {want.shape} です（あなたの答え {v.shape}）")
+            raise Wrong(
+                f"val_acc の形は (条件の数, シードの数) = {want.shape} です（あなたの答え {v.shape}）"
+            )
         expect_close(v, want, name="val_acc", rtol=0, atol=1e-12)
         answered(best_single, "best_single")
         test_single = max(["L2", "ドロップアウト"], key=lambda nm: table["テスト"][names.index(nm)].mean())
