@@ -80,15 +80,16 @@ def test_every_check_passes_on_a_correct_submission(task, capsys):
 
 def test_reach_passes_for_the_reference_configuration_and_not_for_a_weak_one(task, capsys):
     train = capstone.reference_pipeline(task)
-    task.compare(train, {"基準": capstone.REFERENCE_CONFIG}, seeds=range(5))
-    task.evaluate_test(train(task.choose("基準"), 0))
+    task.compare(train, {"講師の解答": capstone.REFERENCE_CONFIG}, seeds=range(5))
+    task.evaluate_test(train(task.choose("講師の解答"), 0))
     ch09.check_reach(task)
     assert "✔ 基準への到達" in capsys.readouterr().out
 
     weak = capstone.load_task()
     _submit(weak, choose="短い")  # 1 つも比べ直さずに短い学習で提出
     ch09.check_reach(weak, strict=False)  # 本のページの呼び方: 表示するだけで例外は出さない
-    assert "まだ基準に届いていません" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "まだ基準に届いていません" in out and "基準 = 講師の解答のテスト" in out
     with pytest.raises(ExerciseFailed):
         ch09.check_reach(weak)
     assert "まだ基準に届いていません" in capsys.readouterr().out
@@ -149,7 +150,7 @@ def test_check_pipeline_fails_for_a_non_deterministic_pipeline(task, capsys):
                   epochs=1, batch_size=50, rng=rng)  # fmt: skip
         return model
 
-    task.compare(train, {"基準線": {}}, seeds=range(5))
+    task.compare(train, {"ベースライン": {}}, seeds=range(5))
     with pytest.raises(ExerciseFailed):
         ch09.check_pipeline(train, task)
     assert "同じシードで 2 回学習したのに、予測が変わりました" in capsys.readouterr().out

@@ -13,9 +13,10 @@
 2 回目の ``evaluate_test`` は :class:`TestSetAlreadyUsed` を送出します（試みも記録されます）。
 採点（``nnreg.exercises.ch09``）は、この記録を読んで手順を確かめます。
 
-基準（:func:`reference`）は、講師用の解答（instructor/capstone-solution.ipynb）が検証データで選んだ
-設定 ``REFERENCE_CONFIG`` を :func:`reference_pipeline` で 5 つのシードについて学習し直して求めます
-（結果を書き写さず、その場で計算します。同じプロセスの中では 1 回だけ計算して使い回します）。
+採点の基準（``reference().threshold``）は、講師用の解答（instructor/capstone-solution.ipynb）が検証データで
+選んだ設定 ``REFERENCE_CONFIG`` を :func:`reference_pipeline` で 5 つのシードについて学習し直し、そのテスト正解率の
+平均から標準偏差の 2 倍を引いて求めます（結果を書き写さず、その場で計算します。同じプロセスの中では 1 回だけ
+計算して使い回します）。
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ N_TRAIN = 200
 LABEL_NOISE = 0.2
 SHIFT_FRACTION = 0.3
 MIN_SEEDS = 5
-# 「基準に届いた」とみなす幅: 基準の設定のテスト正解率のシード間の標準偏差の 2 倍（下限 0.01）。
-# 基準と同じくらい良い手順でも、シードしだいでテストの正解率はこの標準偏差ほど揺れます。
+# 基準（「届いた」とみなすテスト正解率の下限）は、講師の解答の設定のテスト正解率の平均から、この幅を引いた値です。
+# 幅は、シード間の標準偏差の 2 倍（下限 0.01）。講師の解答と同じくらい良い手順でも、シードしだいでテストの
+# 正解率はこの標準偏差ほど揺れます。
 # 1 回の評価が平均 − 2 標準偏差を下回るのは、正規分布で近似して 2.5 % ほどなので、
 # 良い手順が運悪く落とされることはまれです。
 MARGIN_SDS = 2.0
@@ -205,7 +207,7 @@ class Task:
         return acc
 
     def _test_accuracy_for_reference(self, model) -> float:
-        # 基準を計算するときだけ使います（学生の記録には残しません）
+        # 講師の解答の成績（基準の計算）にだけ使います（学生の記録には残しません）
         return accuracy(_predict(model, self._X_test), self._y_test)
 
 
@@ -284,7 +286,7 @@ def reference_pipeline(task: Task) -> Callable[[Mapping, int], object]:
 
 @dataclass(frozen=True)
 class Reference:
-    """基準の設定を各シードで学習したときの、検証とテストの正解率。"""
+    """講師の解答の設定を各シードで学習したときの、検証とテストの正解率と、そこから決まる基準。"""
 
     config: Mapping
     seeds: tuple[int, ...]
@@ -305,13 +307,13 @@ class Reference:
 
     @property
     def threshold(self) -> float:
-        """「基準に届いた」とみなすテスト正解率の下限（平均 − 幅）。"""
+        """基準: 「届いた」とみなすテスト正解率の下限（講師の解答の平均 − 幅）。"""
         return self.test_mean - self.margin
 
 
 @functools.lru_cache(maxsize=4)
 def reference(seed: int = TASK_SEED, seeds: tuple[int, ...] = REFERENCE_SEEDS) -> Reference:
-    """基準の設定 ``REFERENCE_CONFIG`` を ``seeds`` で学習し、検証・テストの正解率を求めます（プロセス内でキャッシュ）。"""
+    """講師の解答の設定 ``REFERENCE_CONFIG`` を ``seeds`` で学習し、検証・テストの正解率を求めます（プロセス内でキャッシュ）。"""
     task = load_task(seed)
     train = reference_pipeline(task)
     val, test = [], []
