@@ -22,6 +22,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from test_schedules import RecordingSGD as _RecordingSGD  # 各ステップの学習率を記録する SGD
 
 import nnreg
 from nnreg import augment
@@ -684,18 +685,6 @@ def test_clip_grad_norm_matches_torch(torch):
         if max_norm == 100.0:  # 上限より小さければ触らない
             for k in grads:
                 np.testing.assert_array_equal(grads[k], before[k])
-
-
-class _RecordingSGD(nnreg.SGD):
-    """各ステップで使った学習率を記録する SGD。"""
-
-    def __init__(self, lr):
-        super().__init__(lr)
-        self.used = []
-
-    def step(self, params, grads):
-        self.used.append(self.lr)
-        super().step(params, grads)
 
 
 def _regression():
