@@ -33,7 +33,7 @@ help:
 	@echo "make execute  ノートブックを実行し直して保存（NB=book/xxx.ipynb で 1 冊）"
 	@echo "make assignments  nbgrader の採点キット（_build/nbgrader/）と学生用ノートブック（_build/student/）を作成"
 	@echo "make student  make assignments と同じ"
-	@echo "make torch    PyTorch（CPU 版）と torchvision を .venv に入れる（PyTorch との約束の違いを確かめるテストが使います）"
+	@echo "make torch    PyTorch と torchvision を .venv に入れる（CPU 版は TORCH_PIP_ARGS=\"--index-url https://download.pytorch.org/whl/cpu\"）"
 	@echo "make bench    速度の計測（PyTorch との比較。結果は benchmarks/README.md。BENCH_ARGS=--notebooks でノートブックも）"
 
 $(STAMP): pyproject.toml requirements/constraints.txt

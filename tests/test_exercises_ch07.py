@@ -192,7 +192,7 @@ def test_small_val(capsys):
 
     with pytest.raises(ExerciseFailed):
         ch07.check_small_val(choose_on_val, study, paired_difference(gap(50), gap(5)), test)
-    assert "向きが逆です" in capsys.readouterr().out
+    assert "符号が逆です" in capsys.readouterr().out
     with pytest.raises(ExerciseFailed):
         ch07.check_small_val(choose_on_val, study, test, opt)
     assert "入れ替わっています" in capsys.readouterr().out

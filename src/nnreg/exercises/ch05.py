@@ -161,7 +161,7 @@ def check_deletion_formulas(expected_length, prob_lost, *, n_mc: int = 5000) -> 
 
 # ---- 演習 3（調査）: シミだけを変える拡張 ----
 
-STAIN_PIXELS = np.array([2 * 8, 3 * 8, 4 * 8, 5 * 8])  # 左端の列の 2〜5 行目（本文の第 4 節と同じ）
+STAIN_PIXELS = np.array([2 * 8, 3 * 8, 4 * 8, 5 * 8])  # 左端の列の 2〜5 行目（本文の第4節と同じ）
 STAIN_SEEDS = range(5)
 _DATA_CACHE: dict[int, tuple] = {}
 

@@ -365,8 +365,9 @@ def check_small_val(choose_on_val, study, optimism_diff, test_diff, seeds=tuple(
             if np.allclose(got, right, rtol=1e-6, atol=1e-12):
                 continue
             if np.allclose(got, -right[[0, 2, 1]], rtol=1e-6, atol=1e-12):
+                how = "楽観はシードごとの test_mse − val_mse で、" if name == "optimism_diff" else ""
                 raise Wrong(
-                    f"{name} の差の向きが逆です。{small} 枚 − {large} 枚（少ないほうから多いほう）で求めます"
+                    f"{name} の符号が逆です。{how}差は {small} 枚 − {large} 枚の順（少ないほうから多いほう）で求めます"
                 )
             other = "test_diff" if name == "optimism_diff" else "optimism_diff"
             if np.allclose(got, triple(want[other]), rtol=1e-6, atol=1e-12):
@@ -378,7 +379,7 @@ def check_small_val(choose_on_val, study, optimism_diff, test_diff, seeds=tuple(
                         "楽観は、シードごとの test_mse − val_mse です（val_mse だけの差ではありません）"
                     )
             raise Wrong(
-                f"{name} が参照と違います（参照 {want[name].format('+.3f')}）。"
+                f"{name} が参照と違います。"
                 "同じシードの並びのまま、paired_difference(5 枚の値, 50 枚の値) を求めていますか"
             )
 
