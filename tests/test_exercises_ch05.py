@@ -149,37 +149,54 @@ def test_stain_study_detects_test_data(capsys):
     assert "テストデータで測っていませんか" in capsys.readouterr().out
 
 
-def good_insertion(words, synonyms, n, rng):
-    out = list(words)
-    for _ in range(n):
-        cands = [w for w in out if w in synonyms]
-        if not cands:
-            break
-        word = cands[int(rng.integers(len(cands)))]
-        opts = synonyms[word]
-        out.insert(int(rng.integers(len(out) + 1)), opts[int(rng.integers(len(opts)))])
-    return out
+def make_insertion(word, position, inserted):
+    """挿入のしかたを 3 つの選び方で組み立てます（正しい解答と、わざと間違えた解答を作るため）。
+
+    word(候補, rng) が類義語を探す単語を、position(out, rng) が挿入する位置を、
+    inserted(単語, 類義語のリスト, rng) が挿入する語を選びます（乱数はこの順に引きます）。
+    """
+
+    def insert(words, synonyms, n, rng):
+        out = list(words)
+        for _ in range(n):
+            cands = [w for w in out if w in synonyms]
+            if not cands:
+                break
+            w = word(cands, rng)
+            pos = position(out, rng)
+            out.insert(pos, inserted(w, synonyms[w], rng))
+        return out
+
+    return insert
 
 
-def no_end_insertion(words, synonyms, n, rng):
-    out = list(words)
-    for _ in range(n):
-        cands = [w for w in out if w in synonyms]
-        if not cands:
-            break
-        opts = synonyms[cands[int(rng.integers(len(cands)))]]
-        out.insert(int(rng.integers(len(out))), opts[int(rng.integers(len(opts)))])
-    return out
+def pick(items, rng):
+    return items[int(rng.integers(len(items)))]
 
 
-def self_insertion(words, synonyms, n, rng):
-    out = list(words)
-    for _ in range(n):
-        cands = [w for w in out if w in synonyms]
-        if not cands:
-            break
-        out.insert(int(rng.integers(len(out) + 1)), cands[0])
-    return out
+def first(items, rng):
+    return items[0]
+
+
+def anywhere(out, rng):
+    return int(rng.integers(len(out) + 1))
+
+
+def synonym(word, opts, rng):
+    return pick(opts, rng)
+
+
+good_insertion = make_insertion(pick, anywhere, synonym)
+# 間違い: 文末には挿入しない
+no_end_insertion = make_insertion(pick, lambda out, rng: int(rng.integers(len(out))), synonym)
+# 間違い: 類義語ではなく、選んだ単語そのものを挿入する
+self_insertion = make_insertion(first, anywhere, lambda word, opts, rng: word)
+# 間違い: いつも最初の候補の、最初の類義語
+first_synonym_insertion = make_insertion(first, anywhere, lambda word, opts, rng: opts[0])
+# 間違い: 類義語は乱数で選ぶが、単語はいつも最初の候補
+first_candidate_insertion = make_insertion(first, anywhere, synonym)
+# 間違い: 文頭か文末にしか挿入しない
+ends_only_insertion = make_insertion(pick, lambda out, rng: 0 if rng.random() < 0.5 else len(out), synonym)
 
 
 def mutating_insertion(words, synonyms, n, rng):
@@ -208,42 +225,6 @@ def random_key_insertion(words, synonyms, n, rng):
     return out
 
 
-def first_synonym_insertion(words, synonyms, n, rng):
-    # 間違い: いつも最初の候補の、最初の類義語
-    out = list(words)
-    for _ in range(n):
-        cands = [w for w in out if w in synonyms]
-        if not cands:
-            break
-        out.insert(int(rng.integers(len(out) + 1)), synonyms[cands[0]][0])
-    return out
-
-
-def first_candidate_insertion(words, synonyms, n, rng):
-    # 間違い: 類義語は乱数で選ぶが、単語はいつも最初の候補
-    out = list(words)
-    for _ in range(n):
-        cands = [w for w in out if w in synonyms]
-        if not cands:
-            break
-        opts = synonyms[cands[0]]
-        out.insert(int(rng.integers(len(out) + 1)), opts[int(rng.integers(len(opts)))])
-    return out
-
-
-def ends_only_insertion(words, synonyms, n, rng):
-    # 間違い: 文頭か文末にしか挿入しない
-    out = list(words)
-    for _ in range(n):
-        cands = [w for w in out if w in synonyms]
-        if not cands:
-            break
-        opts = synonyms[cands[int(rng.integers(len(cands)))]]
-        pos = 0 if rng.random() < 0.5 else len(out)
-        out.insert(pos, opts[int(rng.integers(len(opts)))])
-    return out
-
-
 def test_insertion_correct(capsys):
     ch05.check_random_insertion(good_insertion)
     assert "✔ my_random_insertion: 正解です" in capsys.readouterr().out
@@ -251,16 +232,12 @@ def test_insertion_correct(capsys):
 
 def test_insertion_reference_solution_passes(capsys):
     # 演習ページの解答と同じ書き方（rng.choice を使う書き方も通る）
-    def choice_insertion(words, synonyms, n, rng):
-        out = list(words)
-        for _ in range(n):
-            cands = [w for w in out if w in synonyms]
-            if not cands:
-                break
-            word = cands[rng.choice(len(cands))]
-            out.insert(rng.choice(len(out) + 1), synonyms[word][rng.choice(len(synonyms[word]))])
-        return out
+    def choice(items, rng):
+        return items[rng.choice(len(items))]
 
+    choice_insertion = make_insertion(
+        choice, lambda out, rng: rng.choice(len(out) + 1), lambda word, opts, rng: choice(opts, rng)
+    )
     ch05.check_random_insertion(choice_insertion)
     assert "✔ my_random_insertion: 正解です" in capsys.readouterr().out
 
