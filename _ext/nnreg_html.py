@@ -72,6 +72,39 @@ def plain_exercise_titles(app, doctree, docname) -> None:
                     ref.extend([nodes.Text(" "), *subtitle])
 
 
+def merge_split_streams(app, doctree, docname) -> None:
+    """1 つのセルの print の出力が、glue の出力をはさんで何枚もの枠に分かれないように、つなぎ直します。
+
+    ``nnreg.glue`` は値を（画面に出ない）表示用の出力として書くので、print の合間に glue すると、
+    ノートブックの中で標準出力が途切れ、myst-nb はその前後を別々の枠に描きます。ここでは、同じセルの出力で
+    **隣り合う**（間に図などの見える出力がない）標準出力の枠を 1 つにまとめます。文字はそのままです。
+    """
+    from docutils import nodes
+
+    def is_stream(node) -> bool:
+        return isinstance(node, nodes.literal_block) and "stream" in node["classes"]
+
+    for box in list(doctree.findall(nodes.container)):
+        if "cell_output" not in box["classes"]:
+            continue
+        kept = []
+        for child in list(box.children):
+            prev = kept[-1] if kept else None
+            if (
+                prev is not None
+                and is_stream(prev)
+                and is_stream(child)
+                and prev["classes"] == child["classes"]
+            ):
+                text = prev.astext() + child.astext()
+                prev.rawsource = text
+                prev.children = []
+                prev += nodes.Text(text)
+                box.remove(child)
+            else:
+                kept.append(child)
+
+
 def register_singlehtml_nodes(app) -> None:
     from myst_nb.sphinx_ import HideCodeCellNode, depart_HideCellInput, visit_HideCellInput
 
@@ -82,6 +115,7 @@ def setup(app):
     register_singlehtml_nodes(app)
     # sphinx-exercise が題名を組み立てた（post-transform）あとに書き換えます
     app.connect("doctree-resolved", plain_exercise_titles)
+    app.connect("doctree-resolved", merge_split_streams)
     app.connect("config-inited", set_default_mode)
     app.connect("html-page-context", dedupe_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
