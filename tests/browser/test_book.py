@@ -245,3 +245,41 @@ def test_exercise_titles_use_the_chapter_numbering():
             assert not t.startswith("練習"), f"{name}: {t}"
             if t.startswith("解答"):
                 assert re.match(r"解答 演習 \d+", t), f"{name}: {t}"
+
+
+def test_exercise_links_read_enshu_not_renshu():
+    # 演習への参照は「演習 N」と読める（sphinx-exercise の既定の「練習」だけのリンクにしない）
+    for name in TOC_PAGES:
+        html = (HTML_DIR / f"{name}.html").read_text(encoding="utf-8")
+        for text in re.findall(
+            r'<a class="reference internal" href="[^"]*#ex-[^"]*">(.*?)</a>', html, flags=re.S
+        ):
+            plain = re.sub(r"<[^>]+>", "", text).strip()
+            assert plain != "練習", f"{name}: 演習へのリンクの文字が「練習」だけです"
+
+
+def test_printed_output_of_a_cell_is_one_box():
+    # glue をはさんだ print の出力が、いくつもの枠に分かれない（_ext/nnreg_html.py の merge_split_streams）
+    adjacent = re.compile(
+        r'<div class="output stream[^"]*"><div class="highlight"><pre>(?:(?!</pre>).)*</pre></div>\s*</div>'
+        r'\s*<div class="output stream',
+        flags=re.S,
+    )
+    for name in NOTEBOOK_PAGES:
+        html = (HTML_DIR / f"{name}.html").read_text(encoding="utf-8")
+        assert not adjacent.search(html), f"{name}: 1 つのセルの出力が隣り合う枠に分かれています"
+
+
+def test_solution_title_opens_the_solution_without_leaving_it(page, base_url):
+    # スマートフォンで解答の見出し（演習へのリンクを含む）を押すと、演習へ飛ばずに解答が開く
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_page(page, base_url, "book/ch02-exercises")
+    sol = page.locator(".solution.dropdown").first
+    body = sol.locator(":scope > section").first
+    link = sol.locator("p.admonition-title a").first
+    link.scroll_into_view_if_needed()
+    assert not body.is_visible()
+    y = page.evaluate("window.scrollY")
+    link.click(force=True)
+    body.wait_for(state="visible", timeout=5_000)
+    assert page.evaluate("window.scrollY") == y, "見出しを押すと演習へ移動してしまいます"
