@@ -249,6 +249,7 @@ def test_insertion_reference_solution_passes(capsys):
         (self_insertion, "選んだ単語そのもの"),
         (mutating_insertion, "書き換えています"),
         (replacing, "insert で挿入します"),
+        (lambda w, s, n, r: good_insertion(w, s, n, r)[::-1], "順番が変わっています"),
         (random_key_insertion, "文中のどの単語の類義語でもない"),
         (first_synonym_insertion, "類義語がいつも"),
         (first_candidate_insertion, "「走る」の類義語が一度も選ばれません"),
